@@ -1,0 +1,19 @@
+package dev.keel.model;
+
+/**
+ * The port every model adapter implements: one normalized call. Adapters classify failures as
+ * {@link ModelException}; they never retry on their own unless told to by a routing policy.
+ */
+public interface ModelProvider {
+
+  /** A short stable name for this provider, such as {@code openai} or {@code scripted}. */
+  String name();
+
+  /**
+   * Sends {@code request} and returns the whole answer.
+   *
+   * @throws ModelException when the call fails; {@link ModelException#retryable()} says whether a
+   *     retry may help
+   */
+  ModelResponse complete(ModelRequest request);
+}

@@ -1,0 +1,49 @@
+package dev.keel.run;
+
+import dev.keel.json.JsonValue.JsonObject;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The parts of a run fixed at creation.
+ *
+ * @param runId the run
+ * @param tenant its tenant
+ * @param agentName the agent
+ * @param agentVersion the agent version pinned at creation
+ * @param input the input ({@code goal}, {@code messages})
+ * @param budget its limits
+ * @param channel where it came from ({@code api}, {@code cli}, ...)
+ * @param threadId its thread, if any
+ * @param parentRunId its parent run, if it is a sub-run
+ * @param metadata free-form labels
+ * @param createdAt when it was created; the wall-clock budget counts from here
+ */
+public record RunHeader(
+    RunId runId,
+    String tenant,
+    String agentName,
+    String agentVersion,
+    JsonObject input,
+    Budget budget,
+    String channel,
+    Optional<String> threadId,
+    Optional<String> parentRunId,
+    JsonObject metadata,
+    Instant createdAt) {
+  /** Checks every field is present. */
+  public RunHeader {
+    Objects.requireNonNull(runId, "runId");
+    Objects.requireNonNull(tenant, "tenant");
+    Objects.requireNonNull(agentName, "agentName");
+    Objects.requireNonNull(agentVersion, "agentVersion");
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(threadId, "threadId");
+    Objects.requireNonNull(parentRunId, "parentRunId");
+    Objects.requireNonNull(metadata, "metadata");
+    Objects.requireNonNull(createdAt, "createdAt");
+  }
+}

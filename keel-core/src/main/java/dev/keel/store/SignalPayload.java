@@ -1,0 +1,78 @@
+package dev.keel.store;
+
+import dev.keel.json.JsonValue;
+import dev.keel.json.JsonValue.JsonObject;
+import java.util.Objects;
+import java.util.Optional;
+
+/** Something from outside for a run, delivered through its durable inbox. */
+public sealed interface SignalPayload {
+
+  /** The wire kind, such as {@code cancel}. */
+  String kind();
+
+  /** Cancel the run. */
+  record Cancel(String reason, String by) implements SignalPayload {
+    @Override
+    public String kind() {
+      return "cancel";
+    }
+  }
+
+  /** Pause the run at its next step boundary. */
+  record Pause(String by) implements SignalPayload {
+    @Override
+    public String kind() {
+      return "pause";
+    }
+  }
+
+  /** Resume a paused or waiting run, optionally with an input. */
+  record Resume(JsonValue input, String by) implements SignalPayload {
+    /** Checks the input is present. */
+    public Resume {
+      Objects.requireNonNull(input, "input");
+    }
+
+    @Override
+    public String kind() {
+      return "resume";
+    }
+  }
+
+  /** A new user message or changed instructions mid-run. */
+  record UserMessage(String content, String by) implements SignalPayload {
+    @Override
+    public String kind() {
+      return "message";
+    }
+  }
+
+  /**
+   * A decided approval ({@code approved}, {@code denied} or {@code expired}), recorded by the
+   * store's conditional update of the approval, so each approval is decided exactly once.
+   */
+  record ApprovalDecision(
+      String approvalId,
+      String decision,
+      String decidedBy,
+      Optional<JsonObject> arguments,
+      String comment)
+      implements SignalPayload {
+    /** Checks the decision is one of the three. */
+    public ApprovalDecision {
+      if (!decision.equals("approved")
+          && !decision.equals("denied")
+          && !decision.equals("expired")) {
+        throw new IllegalArgumentException(
+            "approval decision must be approved, denied or expired: " + decision);
+      }
+      Objects.requireNonNull(arguments, "arguments");
+    }
+
+    @Override
+    public String kind() {
+      return "approval";
+    }
+  }
+}
