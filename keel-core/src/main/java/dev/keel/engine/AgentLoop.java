@@ -1,0 +1,153 @@
+package dev.keel.engine;
+
+import dev.keel.agent.AgentSpec;
+import dev.keel.model.Message;
+import dev.keel.model.ModelRequest;
+import dev.keel.model.Pricing;
+import dev.keel.run.Budget;
+import dev.keel.run.PendingApproval;
+import dev.keel.run.RunState;
+import dev.keel.run.RunStatus;
+import dev.keel.run.ToolCallState;
+import dev.keel.run.ToolCallState.Status;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.Optional;
+
+/**
+ * The decision function: from a run's state (and the clock's reading) to what happens next. It does
+ * no I/O, so a run rebuilt from its events makes the same decisions (replay).
+ *
+ * <p>Implementation notes: the order of the checks is the priority of obligations. A recorded
+ * output completes before anything else; the wall-clock budget is checked before new work; a call
+ * whose intent is recorded without a result is settled before any new call starts; approvals park
+ * the run only once every call that can run has run; a model step starts only when every call of
+ * the previous step is settled, and only if the budget can pay for its worst case.
+ */
+final class AgentLoop {
+  private AgentLoop() {}
+
+  static Next decide(RunState s, AgentSpec agent, Pricing pricing, Instant now) {
+    if (s.status().terminal()) {
+      return new Next.Done();
+    }
+    if (s.status() == RunStatus.PAUSED) {
+      return new Next.Wait("paused", Optional.empty());
+    }
+    if (s.status() == RunStatus.QUEUED) {
+      return new Next.Start();
+    }
+    if (s.output().isPresent()) {
+      return new Next.Complete();
+    }
+    Budget budget = s.header().budget();
+    if (!now.isBefore(s.header().createdAt().plus(budget.maxDuration()))) {
+      return new Next.TimeOut(
+          "max_duration_s",
+          "the run reached its wall-clock limit of " + budget.maxDuration().toSeconds() + " s");
+    }
+    if (s.finalAnswer().isPresent()) {
+      return new Next.RecordOutput(s.finalAnswer().get());
+    }
+    for (ToolCallState c : s.calls()) {
+      if (c.status() == Status.STARTED) {
+        return new Next.ResumeStarted(c);
+      }
+    }
+    for (ToolCallState c : s.calls()) {
+      if (c.status() == Status.READY) {
+        if (s.usage().toolCalls() + 1 > budget.maxToolCalls() && c.attempts() == 0) {
+          return new Next.TimeOut(
+              "max_tool_calls",
+              "the run reached its limit of " + budget.maxToolCalls() + " tool calls");
+        }
+        return new Next.ExecuteTool(c);
+      }
+    }
+    for (ToolCallState c : s.calls()) {
+      if (c.status() == Status.UNKNOWN) {
+        return new Next.AskAboutUnknown(c);
+      }
+    }
+    if (!s.approvals().isEmpty()) {
+      Instant first =
+          s.approvals().stream()
+              .map(PendingApproval::expiresAt)
+              .min(Comparator.naturalOrder())
+              .orElseThrow();
+      return first.isAfter(now)
+          ? new Next.Wait("approval", Optional.of(first))
+          : new Next.ExpireApprovals();
+    }
+    if (s.pendingModel().isPresent()) {
+      return new Next.CallModel();
+    }
+    int step = s.step() + 1;
+    if (step > budget.maxSteps()) {
+      return new Next.TimeOut(
+          "max_steps", "the run reached its limit of " + budget.maxSteps() + " steps");
+    }
+    if (s.usage().modelCalls() + 1 > budget.maxModelCalls()) {
+      return new Next.TimeOut(
+          "max_model_calls",
+          "the run reached its limit of " + budget.maxModelCalls() + " model calls");
+    }
+    long reserve = pricing.maxCostMicros(inputTokenBound(s, agent), agent.maxOutputTokens());
+    if (s.usage().costMicros() + reserve > budget.maxCostMicros()) {
+      return new Next.TimeOut(
+          "max_cost_usd",
+          "the next model call could cost up to "
+              + micros(reserve)
+              + " USD and only "
+              + micros(budget.maxCostMicros() - s.usage().costMicros())
+              + " USD of the budget is left");
+    }
+    return new Next.RequestModel(step, reserve);
+  }
+
+  /**
+   * An upper bound of the input tokens of the next request: its UTF-8 size. No tokenizer makes more
+   * tokens than bytes, so the reservation is pessimistic, as G6 asks.
+   */
+  static long inputTokenBound(RunState s, AgentSpec agent) {
+    long bytes = utf8(agent.instructions()) + 16;
+    for (Message m : s.messages()) {
+      bytes += 16 + messageBytes(m);
+    }
+    for (Message m : s.inbox()) {
+      bytes += 16 + messageBytes(m);
+    }
+    for (ToolCallState c : s.calls()) {
+      bytes += 16 + utf8(c.result().map(Object::toString).orElse(""));
+    }
+    return bytes + 256L * agent.tools().size();
+  }
+
+  private static long messageBytes(Message m) {
+    return switch (m) {
+      case Message.System x -> utf8(x.text());
+      case Message.User x -> utf8(x.text());
+      case Message.Assistant x -> utf8(x.text()) + utf8(x.toolCalls().toString());
+      case Message.ToolResult x -> utf8(x.content().toString()) + utf8(x.toolName());
+    };
+  }
+
+  private static long utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  static String micros(long m) {
+    return java.math.BigDecimal.valueOf(m, 6).stripTrailingZeros().toPlainString();
+  }
+
+  /** Builds the model request of the current step. */
+  static ModelRequest request(
+      RunState s, AgentSpec agent, java.util.List<ModelRequest.ToolSchema> tools) {
+    java.util.List<Message> messages = new java.util.ArrayList<>();
+    messages.add(new Message.System(agent.instructions()));
+    messages.addAll(s.messages());
+    return new ModelRequest(
+        agent.model(), messages, tools, Optional.empty(), agent.maxOutputTokens());
+  }
+}

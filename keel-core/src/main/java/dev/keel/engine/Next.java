@@ -1,0 +1,47 @@
+package dev.keel.engine;
+
+import dev.keel.run.ToolCallState;
+import java.time.Instant;
+import java.util.Optional;
+
+/** What the loop decides to do next with a run; computed from its state alone. */
+sealed interface Next {
+  /** Record that a worker started the run. */
+  record Start() implements Next {}
+
+  /** The run has ended; nothing to do. */
+  record Done() implements Next {}
+
+  /** Record the final answer as the run's output. */
+  record RecordOutput(String text) implements Next {}
+
+  /** Record that the run completed. */
+  record Complete() implements Next {}
+
+  /** End the run at a limit. */
+  record TimeOut(String limit, String detail) implements Next {}
+
+  /** Fail the run. */
+  record Fail(String code, String message) implements Next {}
+
+  /** Release the run until a signal arrives or {@code readyAt}. */
+  record Wait(String reason, Optional<Instant> readyAt) implements Next {}
+
+  /** Expire approvals whose time has come. */
+  record ExpireApprovals() implements Next {}
+
+  /** Record a model request for {@code step} with its cost reservation. */
+  record RequestModel(int step, long reservedMicros) implements Next {}
+
+  /** Send the recorded model request. */
+  record CallModel() implements Next {}
+
+  /** Run a ready call. */
+  record ExecuteTool(ToolCallState call) implements Next {}
+
+  /** Settle a call whose intent is recorded but whose result is not. */
+  record ResumeStarted(ToolCallState call) implements Next {}
+
+  /** Ask a person about a call whose outcome is unknown. */
+  record AskAboutUnknown(ToolCallState call) implements Next {}
+}

@@ -1,0 +1,506 @@
+package dev.keel.testkit;
+
+import dev.keel.json.JsonValue.JsonObject;
+import dev.keel.run.EventEnvelope;
+import dev.keel.run.RunEvent;
+import dev.keel.run.RunId;
+import dev.keel.run.RunState;
+import dev.keel.run.RunStatus;
+import dev.keel.store.Append;
+import dev.keel.store.ApprovalRecord;
+import dev.keel.store.Checkpoint;
+import dev.keel.store.CreateResult;
+import dev.keel.store.Disposition;
+import dev.keel.store.Lease;
+import dev.keel.store.LeaseLostException;
+import dev.keel.store.LedgerEntry;
+import dev.keel.store.Loaded;
+import dev.keel.store.NewRun;
+import dev.keel.store.RecordedEvent;
+import dev.keel.store.RunRow;
+import dev.keel.store.RunStore;
+import dev.keel.store.Signal;
+import dev.keel.store.SignalPayload;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A {@link RunStore} in memory with the same semantics as the SQL stores: one lock stands for a
+ * transaction, the injected clock is the store's clock. It passes the store contract suite and is
+ * the substrate of the seeded simulation.
+ */
+public final class InMemoryRunStore implements RunStore {
+  private final InstantSource clock;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+  private final Map<RunId, Row> runs = new LinkedHashMap<>();
+  private final Map<String, RunId> keys = new HashMap<>();
+  private final Map<String, ApprovalRecord> approvals = new LinkedHashMap<>();
+  private final Map<String, LedgerEntry> ledger = new LinkedHashMap<>();
+
+  /** Creates an empty store whose clock is {@code clock}. */
+  public InMemoryRunStore(InstantSource clock) {
+    this.clock = clock;
+  }
+
+  private static final class Row {
+    final RunId id;
+    final String tenant;
+    final String agent;
+    final Optional<String> key;
+    final Instant createdAt;
+    RunStatus status = RunStatus.QUEUED;
+    Instant updatedAt;
+    long signalSeq;
+    Optional<String> owner = Optional.empty();
+    long epoch;
+    Optional<Instant> expires = Optional.empty();
+    Optional<Instant> readyAt;
+    final List<RecordedEvent> events = new ArrayList<>();
+    final List<Checkpoint> checkpoints = new ArrayList<>();
+    final List<Signal> signals = new ArrayList<>();
+
+    Row(NewRun n, Instant now) {
+      id = n.runId();
+      tenant = n.tenant();
+      agent = ((RunEvent.RunCreated) n.created().envelope().event()).agentName();
+      key = n.idempotencyKey();
+      createdAt = now;
+      updatedAt = now;
+      readyAt = Optional.of(now);
+      events.add(n.created());
+    }
+
+    long lastSeq() {
+      return events.size();
+    }
+
+    boolean leased(Instant now) {
+      return owner.isPresent() && expires.isPresent() && expires.get().isAfter(now);
+    }
+
+    RunRow row() {
+      return new RunRow(
+          id, tenant, agent, status, lastSeq(), signalSeq, owner, epoch, expires, readyAt, key,
+          createdAt, updatedAt);
+    }
+  }
+
+  @Override
+  public Instant now() {
+    return clock.instant();
+  }
+
+  @Override
+  public CreateResult create(NewRun run) {
+    lock.lock();
+    try {
+      if (run.idempotencyKey().isPresent()) {
+        RunId existing = keys.get(run.tenant() + "\u0000" + run.idempotencyKey().get());
+        if (existing != null) {
+          return new CreateResult(existing, true);
+        }
+      }
+      if (runs.containsKey(run.runId())) {
+        throw new IllegalArgumentException("run " + run.runId() + " already exists");
+      }
+      runs.put(run.runId(), new Row(run, now()));
+      run.idempotencyKey().ifPresent(k -> keys.put(run.tenant() + "\u0000" + k, run.runId()));
+      work.signalAll();
+      return new CreateResult(run.runId(), false);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<Lease> claim(String workerId, Duration ttl, int max) {
+    lock.lock();
+    try {
+      Instant now = now();
+      List<Row> ready =
+          runs.values().stream()
+              .filter(r -> !r.status.terminal())
+              .filter(r -> r.readyAt.isPresent() && !r.readyAt.get().isAfter(now))
+              .filter(r -> !r.leased(now))
+              .sorted(
+                  Comparator.comparing((Row r) -> r.readyAt.orElseThrow()).thenComparing(r -> r.id))
+              .limit(max)
+              .toList();
+      List<Lease> out = new ArrayList<>();
+      for (Row r : ready) {
+        r.owner = Optional.of(workerId);
+        r.epoch++;
+        r.expires = Optional.of(now.plus(ttl));
+        out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get()));
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<Lease> renew(String workerId, Duration ttl) {
+    lock.lock();
+    try {
+      Instant now = now();
+      List<Lease> out = new ArrayList<>();
+      for (Row r : runs.values()) {
+        if (r.owner.equals(Optional.of(workerId)) && r.leased(now)) {
+          r.expires = Optional.of(now.plus(ttl));
+          out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get()));
+        }
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Lease append(Append a) {
+    lock.lock();
+    try {
+      Instant now = now();
+      Lease lease = a.lease();
+      Row r = runs.get(lease.runId());
+      if (r == null) {
+        throw new LeaseLostException(lease.runId(), lease.epoch(), "the run does not exist");
+      }
+      if (!r.owner.equals(Optional.of(lease.workerId())) || r.epoch != lease.epoch()) {
+        throw new LeaseLostException(
+            lease.runId(), lease.epoch(), "taken over at epoch " + r.epoch);
+      }
+      if (!r.leased(now)) {
+        throw new LeaseLostException(lease.runId(), lease.epoch(), "expired");
+      }
+      if (r.lastSeq() != a.expectedLastSeq()) {
+        throw new LeaseLostException(
+            lease.runId(),
+            lease.epoch(),
+            "expected last seq " + a.expectedLastSeq() + " but the log is at " + r.lastSeq());
+      }
+      RunState after = a.stateAfter();
+      for (RecordedEvent e : a.events()) {
+        r.events.add(e);
+        project(r, e.envelope());
+      }
+      a.checkpoint().ifPresent(r.checkpoints::add);
+      r.status = after.status();
+      r.updatedAt = now;
+      boolean release = after.status().terminal() || a.disposition() instanceof Disposition.Release;
+      if (release) {
+        r.owner = Optional.empty();
+        r.expires = Optional.empty();
+        Optional<Instant> readyAt =
+            a.disposition() instanceof Disposition.Release rel ? rel.readyAt() : Optional.empty();
+        r.readyAt =
+            after.status().terminal()
+                ? Optional.empty()
+                : r.signalSeq > after.signalsConsumed() ? Optional.of(now) : readyAt;
+        if (r.readyAt.isPresent()) {
+          work.signalAll();
+        }
+        return new Lease(r.id, lease.workerId(), r.epoch, r.signalSeq, now);
+      }
+      r.expires = Optional.of(now.plus(a.leaseTime()));
+      return new Lease(r.id, lease.workerId(), r.epoch, r.signalSeq, r.expires.get());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void project(Row r, EventEnvelope e) {
+    switch (e.event()) {
+      case RunEvent.ApprovalRequested a ->
+          approvals.put(
+              a.approvalId(),
+              new ApprovalRecord(
+                  a.approvalId(),
+                  r.tenant,
+                  r.id,
+                  a.kind(),
+                  a.callId(),
+                  a.tool(),
+                  a.arguments(),
+                  a.argumentsHash(),
+                  a.riskLevel(),
+                  a.reason(),
+                  "pending",
+                  Optional.empty(),
+                  Optional.empty(),
+                  a.expiresAt(),
+                  e.at()));
+      case RunEvent.ToolCallStarted s -> {
+        String k = s.tool() + "\u0000" + s.idempotencyKey();
+        LedgerEntry prev = ledger.get(k);
+        if (prev != null && !prev.runId().equals(r.id)) {
+          throw new IllegalStateException(
+              "idempotency key "
+                  + s.idempotencyKey()
+                  + " of "
+                  + s.tool()
+                  + " belongs to "
+                  + prev.runId());
+        }
+        ledger.put(
+            k,
+            new LedgerEntry(
+                r.id, s.callId(), s.tool(), s.idempotencyKey(), "started", s.attempt()));
+      }
+      case RunEvent.ToolCallSucceeded s -> settle(r.id, s.callId(), "succeeded");
+      case RunEvent.ToolCallFailed f -> settle(r.id, f.callId(), "failed");
+      case RunEvent.ToolOutcomeUnknown u -> settle(r.id, u.callId(), "unknown");
+      default -> {}
+    }
+  }
+
+  private void settle(RunId run, String callId, String status) {
+    ledger.replaceAll(
+        (k, v) ->
+            v.runId().equals(run) && v.callId().equals(callId)
+                ? new LedgerEntry(
+                    v.runId(), v.callId(), v.tool(), v.idempotencyKey(), status, v.attempts())
+                : v);
+  }
+
+  @Override
+  public Loaded load(RunId runId) {
+    lock.lock();
+    try {
+      Row r = require(runId);
+      Optional<Checkpoint> cp =
+          r.checkpoints.isEmpty() ? Optional.empty() : Optional.of(r.checkpoints.getLast());
+      long from = cp.map(Checkpoint::throughSeq).orElse(0L);
+      return new Loaded(cp, envelopes(r, from, Integer.MAX_VALUE));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static List<EventEnvelope> envelopes(Row r, long after, int limit) {
+    List<EventEnvelope> out = new ArrayList<>();
+    for (int i = (int) after; i < r.events.size() && out.size() < limit; i++) {
+      out.add(r.events.get(i).envelope());
+    }
+    return out;
+  }
+
+  private Row require(RunId runId) {
+    Row r = runs.get(runId);
+    if (r == null) {
+      throw new IllegalArgumentException("no run " + runId);
+    }
+    return r;
+  }
+
+  @Override
+  public List<EventEnvelope> events(RunId runId, long afterSeq, int limit) {
+    lock.lock();
+    try {
+      Row r = runs.get(runId);
+      return r == null ? List.of() : envelopes(r, Math.max(0, afterSeq), limit);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<String> eventHashes(RunId runId) {
+    lock.lock();
+    try {
+      return require(runId).events.stream().map(RecordedEvent::hash).toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<Checkpoint> checkpoints(RunId runId) {
+    lock.lock();
+    try {
+      return List.copyOf(require(runId).checkpoints);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<Signal> signals(RunId runId, long afterSeq) {
+    lock.lock();
+    try {
+      return require(runId).signals.stream().filter(s -> s.seq() > afterSeq).toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Optional<Long> signal(String tenant, RunId runId, SignalPayload payload) {
+    lock.lock();
+    try {
+      Row r = runs.get(runId);
+      if (r == null || !r.tenant.equals(tenant) || r.status.terminal()) {
+        return Optional.empty();
+      }
+      return Optional.of(addSignal(r, payload));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private long addSignal(Row r, SignalPayload payload) {
+    Instant now = now();
+    r.signalSeq++;
+    r.signals.add(new Signal(r.id, r.signalSeq, now, payload));
+    r.readyAt = Optional.of(now);
+    work.signalAll();
+    return r.signalSeq;
+  }
+
+  @Override
+  public Optional<ApprovalRecord> decide(String tenant, SignalPayload.ApprovalDecision d) {
+    lock.lock();
+    try {
+      ApprovalRecord a = approvals.get(d.approvalId());
+      if (a == null || !a.tenant().equals(tenant)) {
+        return Optional.empty();
+      }
+      Row r = runs.get(a.runId());
+      Instant now = now();
+      if (!a.status().equals("pending") || !a.expiresAt().isAfter(now) || r.status.terminal()) {
+        return Optional.of(a);
+      }
+      ApprovalRecord decided = withStatus(a, d.decision(), d.decidedBy(), now);
+      approvals.put(a.approvalId(), decided);
+      addSignal(r, d);
+      return Optional.of(decided);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static ApprovalRecord withStatus(ApprovalRecord a, String status, String by, Instant at) {
+    return new ApprovalRecord(
+        a.approvalId(),
+        a.tenant(),
+        a.runId(),
+        a.kind(),
+        a.callId(),
+        a.tool(),
+        a.arguments(),
+        a.argumentsHash(),
+        a.riskLevel(),
+        a.reason(),
+        status,
+        Optional.of(by),
+        Optional.of(at),
+        a.expiresAt(),
+        a.createdAt());
+  }
+
+  @Override
+  public int expireApprovals(RunId runId) {
+    lock.lock();
+    try {
+      Instant now = now();
+      Row r = require(runId);
+      int n = 0;
+      for (ApprovalRecord a : List.copyOf(approvals.values())) {
+        if (a.runId().equals(runId)
+            && a.status().equals("pending")
+            && !a.expiresAt().isAfter(now)) {
+          approvals.put(a.approvalId(), withStatus(a, "expired", "keel", now));
+          addSignal(
+              r,
+              new SignalPayload.ApprovalDecision(
+                  a.approvalId(), "expired", "keel", Optional.<JsonObject>empty(), ""));
+          n++;
+        }
+      }
+      return n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Optional<ApprovalRecord> approval(String tenant, String approvalId) {
+    lock.lock();
+    try {
+      return Optional.ofNullable(approvals.get(approvalId)).filter(a -> a.tenant().equals(tenant));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<ApprovalRecord> approvals(String tenant, Optional<String> status, int limit) {
+    lock.lock();
+    try {
+      return approvals.values().stream()
+          .filter(a -> a.tenant().equals(tenant))
+          .filter(a -> status.isEmpty() || a.status().equals(status.get()))
+          .sorted(Comparator.comparing(ApprovalRecord::createdAt).reversed())
+          .limit(limit)
+          .toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Optional<RunRow> row(RunId runId) {
+    lock.lock();
+    try {
+      return Optional.ofNullable(runs.get(runId)).map(Row::row);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<RunRow> rows() {
+    lock.lock();
+    try {
+      return runs.values().stream().map(Row::row).toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<LedgerEntry> ledger(RunId runId) {
+    lock.lock();
+    try {
+      return ledger.values().stream().filter(e -> e.runId().equals(runId)).toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void awaitWork(Duration max) throws InterruptedException {
+    lock.lock();
+    try {
+      work.await(max.toNanos(), TimeUnit.NANOSECONDS);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {}
+}

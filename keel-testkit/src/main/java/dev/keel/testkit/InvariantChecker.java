@@ -1,0 +1,109 @@
+package dev.keel.testkit;
+
+import dev.keel.run.EventEnvelope;
+import dev.keel.run.Hashes;
+import dev.keel.run.RunState;
+import dev.keel.run.RunStatus;
+import dev.keel.run.StateCodec;
+import dev.keel.store.Checkpoint;
+import dev.keel.store.LedgerEntry;
+import dev.keel.store.RunRow;
+import dev.keel.store.RunStore;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a whole store and lists every broken promise: gaps or repeats in a log, epochs going
+ * backwards, an event chain or checkpoint chain that does not verify, a checkpoint that is not the
+ * fold of its events, a run row that disagrees with its log, a non-terminal run nobody can claim,
+ * an idempotency key used by two calls.
+ */
+public final class InvariantChecker {
+  private InvariantChecker() {}
+
+  /** Every violation found in {@code store}; empty when all promises hold. */
+  public static List<String> check(RunStore store) {
+    List<String> out = new ArrayList<>();
+    Map<String, String> keys = new HashMap<>();
+    Instant now = store.now();
+    for (RunRow row : store.rows()) {
+      String run = row.runId().value();
+      List<EventEnvelope> events = store.events(row.runId(), 0, Integer.MAX_VALUE);
+      List<String> hashes = store.eventHashes(row.runId());
+      if (events.isEmpty()) {
+        out.add(run + ": has a row but no events");
+        continue;
+      }
+      String chain = Hashes.GENESIS;
+      long epoch = 0;
+      for (int i = 0; i < events.size(); i++) {
+        EventEnvelope e = events.get(i);
+        if (e.seq() != i + 1) {
+          out.add(run + ": event " + (i + 1) + " has seq " + e.seq());
+        }
+        if (e.epoch() < epoch) {
+          out.add(
+              run + ": epoch goes back from " + epoch + " to " + e.epoch() + " at seq " + e.seq());
+        }
+        epoch = e.epoch();
+        chain = Hashes.chain(chain, e);
+        if (i < hashes.size() && !hashes.get(i).equals(chain)) {
+          out.add(run + ": chain hash mismatch at seq " + e.seq());
+        }
+      }
+      RunState folded;
+      try {
+        folded = RunState.fold(events);
+      } catch (RuntimeException x) {
+        out.add(run + ": log does not fold: " + x.getMessage());
+        continue;
+      }
+      if (folded.status() != row.status()) {
+        out.add(run + ": row status " + row.status() + " but the log folds to " + folded.status());
+      }
+      if (row.lastSeq() != events.size()) {
+        out.add(run + ": row last_seq " + row.lastSeq() + " but the log has " + events.size());
+      }
+      String previous = Hashes.GENESIS;
+      for (Checkpoint cp : store.checkpoints(row.runId())) {
+        if (!cp.previousHash().equals(previous)) {
+          out.add(
+              run + ": checkpoint at step " + cp.step() + " does not chain to the previous one");
+        }
+        RunState expected = RunState.fold(events.subList(0, (int) cp.throughSeq()));
+        if (!StateCodec.toJson(expected).equals(StateCodec.toJson(cp.state()))) {
+          out.add(
+              run + ": checkpoint at seq " + cp.throughSeq() + " is not the fold of its events");
+        }
+        String stateHash = Hashes.of(StateCodec.toJson(cp.state()));
+        if (!stateHash.equals(cp.stateHash())
+            || !Hashes.checkpoint(previous, expected.chainHash(), stateHash).equals(cp.hash())) {
+          out.add(run + ": checkpoint hash at seq " + cp.throughSeq() + " does not verify");
+        }
+        previous = cp.hash();
+      }
+      if (!row.status().terminal()) {
+        boolean leased =
+            row.leaseExpiresAt().isPresent() && row.leaseExpiresAt().get().isAfter(now);
+        boolean claimable = row.readyAt().isPresent();
+        boolean parked =
+            row.status() == RunStatus.PAUSED
+                || (row.status() == RunStatus.WAITING && !folded.approvals().isEmpty());
+        if (!leased && !claimable && !parked) {
+          out.add(run + ": " + row.status().wire() + " with no lease and no wake-up: stuck");
+        }
+      }
+      for (LedgerEntry l : store.ledger(row.runId())) {
+        String k = l.tool() + " " + l.idempotencyKey();
+        String owner = keys.putIfAbsent(k, run + "/" + l.callId());
+        if (owner != null) {
+          out.add(run + ": idempotency key " + k + " also used by " + owner);
+        }
+      }
+    }
+    return out;
+  }
+}
