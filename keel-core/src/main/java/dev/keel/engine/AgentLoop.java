@@ -76,8 +76,9 @@ final class AgentLoop {
               .map(PendingApproval::expiresAt)
               .min(Comparator.naturalOrder())
               .orElseThrow();
+      Instant deadline = s.header().createdAt().plus(budget.maxDuration());
       return first.isAfter(now)
-          ? new Next.Wait("approval", Optional.of(first))
+          ? new Next.Wait("approval", Optional.of(first.isBefore(deadline) ? first : deadline))
           : new Next.ExpireApprovals();
     }
     if (s.pendingModel().isPresent()) {
