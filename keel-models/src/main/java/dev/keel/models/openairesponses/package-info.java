@@ -1,0 +1,5 @@
+/** Adapter for the OpenAI Responses API. */
+@NullMarked
+package dev.keel.models.openairesponses;
+
+import org.jspecify.annotations.NullMarked;
