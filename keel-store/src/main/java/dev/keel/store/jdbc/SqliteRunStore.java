@@ -1,0 +1,172 @@
+package dev.keel.store.jdbc;
+
+import dev.keel.run.FaultInjector;
+import dev.keel.store.StoreException;
+import dev.keel.store.jdbc.GroupCommitter.Op;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.locks.ReentrantLock;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded store: one SQLite file in WAL mode with {@code synchronous=FULL}.
+ *
+ * <p>SQLite has one writer, so this store has exactly one write connection, used only by its group
+ * committer (under a lock) and a few read connections that read the WAL concurrently. Claims and
+ * renewals are writes, so they go through the committer too; the write transaction begins IMMEDIATE
+ * so another process using the same file waits on {@code busy_timeout} instead of failing at
+ * commit. {@link #awaitWork} wakes waiters of this process only.
+ */
+public final class SqliteRunStore extends JdbcRunStore {
+  private final SqliteConfig config;
+  private final Connection writer;
+  private final ReentrantLock writerLock = new ReentrantLock();
+  private final BlockingQueue<Connection> readers;
+  private final List<Connection> allReaders = new ArrayList<>();
+  private final GroupCommitter committer;
+
+  /**
+   * Opens (creating if needed) and migrates the store at {@code config.url()}.
+   *
+   * @throws StoreException if the file cannot be opened, WAL cannot be enabled, or the schema is
+   *     newer than this build knows
+   */
+  public SqliteRunStore(SqliteConfig config, FaultInjector faults) {
+    super(Dialect.SQLITE, faults);
+    this.config = config;
+    List<Connection> opened = new ArrayList<>();
+    try {
+      writer = open(false);
+      opened.add(writer);
+      check(writer, "PRAGMA journal_mode", "wal");
+      check(
+          writer,
+          "PRAGMA synchronous",
+          config.synchronous() == SqliteConfig.Synchronous.FULL ? "2" : "1");
+      StoreMigrations.migrate(config.url(), "", "");
+      writer.setAutoCommit(false);
+      readers = new ArrayBlockingQueue<>(config.readers());
+      for (int i = 0; i < config.readers(); i++) {
+        Connection r = open(true);
+        opened.add(r);
+        allReaders.add(r);
+        readers.add(r);
+      }
+    } catch (SQLException e) {
+      closeAll(opened);
+      throw SqlErrors.wrap("opening the SQLite store at " + config.url(), e);
+    } catch (RuntimeException e) {
+      closeAll(opened);
+      throw e;
+    }
+    committer =
+        new GroupCommitter(
+            "keel-sqlite-committer",
+            new GroupCommitter.ConnectionSource() {
+              @Override
+              public Connection acquire() {
+                writerLock.lock();
+                return writer;
+              }
+
+              @Override
+              public void release(Connection c, boolean broken) {
+                writerLock.unlock();
+              }
+            },
+            config.maxBatch());
+  }
+
+  private Connection open(boolean readOnly) throws SQLException {
+    SQLiteConfig c = new SQLiteConfig();
+    c.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    c.setSynchronous(
+        config.synchronous() == SqliteConfig.Synchronous.FULL
+            ? SQLiteConfig.SynchronousMode.FULL
+            : SQLiteConfig.SynchronousMode.NORMAL);
+    c.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, config.busyTimeout().toMillis()));
+    c.enforceForeignKeys(true);
+    c.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+    if (readOnly) {
+      c.setReadOnly(true);
+    }
+    return c.createConnection(config.url());
+  }
+
+  private static void check(Connection c, String pragma, String expected) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(pragma);
+        ResultSet rs = ps.executeQuery()) {
+      String actual = rs.next() ? rs.getString(1) : "";
+      if (!expected.equals(actual.toLowerCase(Locale.ROOT))) {
+        throw new StoreException(
+            pragma
+                + " is '"
+                + actual
+                + "', expected '"
+                + expected
+                + "'; the store would not be"
+                + " as durable as configured (is the file on a filesystem without shared memory?)",
+            false);
+      }
+    }
+  }
+
+  @Override
+  <T> T write(String route, String what, Op<T> op) {
+    return committer.submit(what, op);
+  }
+
+  @Override
+  <T> T writeMany(String what, Op<T> op) {
+    return committer.submit(what, op);
+  }
+
+  @Override
+  <T> T read(String what, ReadOp<T> op) {
+    Connection c;
+    try {
+      c = readers.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(what + " was interrupted waiting for a read connection", true, e);
+    }
+    try {
+      return op.run(c);
+    } catch (SQLException e) {
+      throw SqlErrors.wrap(what + " (SQLite " + config.url() + ")", e);
+    } finally {
+      readers.add(c);
+    }
+  }
+
+  /** Stops the committer after its queued writes, then closes every connection. */
+  @Override
+  public void close() {
+    committer.close();
+    writerLock.lock();
+    try {
+      List<Connection> all = new ArrayList<>(allReaders);
+      all.add(writer);
+      closeAll(all);
+    } finally {
+      writerLock.unlock();
+    }
+  }
+
+  private static void closeAll(List<Connection> connections) {
+    for (Connection c : connections) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // Closing: nothing is left to do with a connection that fails to close.
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.keel.store.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keel.run.CrashPoint;
+import dev.keel.run.FaultInjector;
+import dev.keel.store.NewRun;
+import dev.keel.store.RunStore;
+import dev.keel.testkit.store.RunStoreContract;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store contract on a SQLite file, plus what only SQLite has. */
+class SqliteRunStoreTest extends RunStoreContract {
+  @TempDir Path dir;
+  private int opened;
+
+  @Override
+  protected RunStore newStore() {
+    return new SqliteRunStore(SqliteConfig.of(url("keel-" + opened++ + ".db")), FaultInjector.NONE);
+  }
+
+  private String url(String file) {
+    return "jdbc:sqlite:" + dir.resolve(file);
+  }
+
+  @Test
+  void theFileIsInWalModeWithFullSync() throws Exception {
+    String url = url("keel-0.db");
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualToIgnoringCase("wal");
+    }
+  }
+
+  @Test
+  void aCrashBetweenTheRunRowAndItsFirstEventLeavesNothing() {
+    String url = url("b1.db");
+    FaultInjector crash =
+        (point, runId) -> {
+          if (point == CrashPoint.B1_RUN_ROW_CREATED) {
+            throw new IllegalStateException("crash at " + point);
+          }
+        };
+    NewRun n = newRun(newId(), TENANT, Optional.of("k"));
+    try (RunStore s = new SqliteRunStore(SqliteConfig.of(url), crash)) {
+      assertThatThrownBy(() -> s.create(n)).hasMessageContaining("B1_RUN_ROW_CREATED");
+      assertThat(s.rows()).isEmpty();
+      assertThat(s.events(n.runId(), 0, 10)).isEmpty();
+    }
+    try (RunStore s = new SqliteRunStore(SqliteConfig.of(url), FaultInjector.NONE)) {
+      assertThat(s.rows()).isEmpty();
+      assertThat(s.create(n).existing()).isFalse();
+      assertThat(s.events(n.runId(), 0, 10)).hasSize(1);
+    }
+  }
+
+  @Test
+  void aReopenedStoreHasEverythingThatWasAcknowledged() {
+    String url = url("reopen.db");
+    NewRun n;
+    try (RunStore s = new SqliteRunStore(SqliteConfig.of(url), FaultInjector.NONE)) {
+      n = newRun(newId(), TENANT, Optional.empty());
+      s.create(n);
+    }
+    try (RunStore s = new SqliteRunStore(SqliteConfig.of(url), FaultInjector.NONE)) {
+      assertThat(s.events(n.runId(), 0, 10)).containsExactly(n.created().envelope());
+    }
+  }
+
+  @Test
+  void aDatabaseMigratedByANewerKeelIsRefused() throws Exception {
+    String url = url("newer.db");
+    new SqliteRunStore(SqliteConfig.of(url), FaultInjector.NONE).close();
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      s.execute(
+          "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
+              + " checksum, installed_by, execution_time, success)"
+              + " VALUES (99, '99', 'from the future', 'SQL', 'V99__from_the_future.sql', 0,"
+              + " 'test', 1, 1)");
+    }
+    assertThatThrownBy(() -> new SqliteRunStore(SqliteConfig.of(url), FaultInjector.NONE))
+        .hasMessageContaining("schema version 99")
+        .hasMessageContaining("up to 1")
+        .hasMessageContaining("newer Keel");
+    assertThat(Files.exists(dir.resolve("newer.db"))).isTrue();
+  }
+}
