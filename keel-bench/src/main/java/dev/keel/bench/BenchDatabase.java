@@ -1,0 +1,45 @@
+package dev.keel.bench;
+
+import dev.keel.store.RunStore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.OptionalLong;
+
+/**
+ * One fresh database the benchmark owns: the floor's table and at most one Keel store live in it,
+ * on the same engine and disk, and it is deleted when closed.
+ */
+sealed interface BenchDatabase extends AutoCloseable
+    permits SqliteDatabase, PostgresDatabase, MemoryDatabase {
+
+  /** A short key, such as {@code sqlite}. */
+  String key();
+
+  /** What the database is and how it syncs, for the table. */
+  String label();
+
+  /** Whether the floor can be measured here (not in memory). */
+  boolean hasFloor();
+
+  /** A new connection with auto-commit on, to a database where the floor table exists. */
+  Connection floorConnection() throws SQLException;
+
+  /**
+   * Whether concurrent floor runs share one connection under a lock (SQLite has one writer), rather
+   * than using a connection each.
+   */
+  boolean floorSharesOneConnection();
+
+  /** Opens Keel's store on this database; the caller closes it. */
+  RunStore openStore();
+
+  /** Transactions committed in this database so far, where the database counts them. */
+  OptionalLong transactions();
+
+  /** Bytes the Keel store occupies, where it is on disk. */
+  OptionalLong storeBytes();
+
+  /** Deletes the database. */
+  @Override
+  void close();
+}

@@ -1,0 +1,112 @@
+package dev.keel.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The command line: {@code [--store sqlite|postgres|memory|all] [--mode all|throughput|heap]
+ * [--heap-store sqlite|postgres|all] [--heap-runs N] [--quick] [--out FILE]}.
+ *
+ * @param stores the stores to measure throughput on
+ * @param throughput whether to measure the floor and Keel's per-step figures
+ * @param heap whether to measure the heap with parked runs
+ * @param heapStores the stores to park runs on
+ * @param heapRuns how many runs to park
+ * @param quick small counts, for trying the program out
+ * @param out where the markdown results go
+ */
+record Options(
+    List<String> stores,
+    boolean throughput,
+    boolean heap,
+    List<String> heapStores,
+    int heapRuns,
+    boolean quick,
+    Path out) {
+
+  static final String USAGE =
+      "usage: KeelBench [--store sqlite|postgres|memory|all] [--mode all|throughput|heap]"
+          + " [--heap-store sqlite|postgres|all] [--heap-runs N] [--quick] [--out FILE]";
+
+  /** Parses {@code args}, failing with the usage line on anything unknown. */
+  static Options parse(String[] args) {
+    String store = "all";
+    String mode = "all";
+    String heapStore = null;
+    Integer heapRuns = null;
+    boolean quick = false;
+    Path out =
+        Files.isDirectory(Path.of("keel-bench"))
+            ? Path.of("keel-bench", "target", "bench-results.md")
+            : Path.of("target", "bench-results.md");
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--store" -> store = value(args, ++i, a);
+        case "--mode" -> mode = value(args, ++i, a);
+        case "--heap-store" -> heapStore = value(args, ++i, a);
+        case "--heap-runs" -> heapRuns = Integer.parseInt(value(args, ++i, a));
+        case "--quick" -> quick = true;
+        case "--out" -> out = Path.of(value(args, ++i, a));
+        case "--help", "-h" -> throw new IllegalArgumentException(USAGE);
+        default -> throw new IllegalArgumentException("unknown argument '" + a + "'\n" + USAGE);
+      }
+    }
+    List<String> stores = stores(store, "--store", true);
+    List<String> heapStores =
+        heapStore == null
+            ? stores.stream().filter(s -> !s.equals("memory")).toList()
+            : stores(heapStore, "--heap-store", false);
+    if (!List.of("all", "throughput", "heap").contains(mode)) {
+      throw new IllegalArgumentException(
+          "--mode must be all, throughput or heap, got '" + mode + "'\n" + USAGE);
+    }
+    int runs = heapRuns != null ? heapRuns : quick ? 2_000 : 100_000;
+    if (runs < 1) {
+      throw new IllegalArgumentException("--heap-runs must be positive, got " + runs);
+    }
+    return new Options(
+        stores, !mode.equals("heap"), !mode.equals("throughput"), heapStores, runs, quick, out);
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
+    }
+    return args[i];
+  }
+
+  private static List<String> stores(String value, String flag, boolean memoryAllowed) {
+    List<String> out = new ArrayList<>();
+    switch (value) {
+      case "all" -> {
+        out.add("sqlite");
+        out.add("postgres");
+        if (memoryAllowed) {
+          out.add("memory");
+        }
+      }
+      case "sqlite", "postgres" -> out.add(value);
+      case "memory" -> {
+        if (!memoryAllowed) {
+          throw new IllegalArgumentException(
+              flag + " memory makes no sense: the in-memory store keeps every run on the heap");
+        }
+        out.add(value);
+      }
+      default ->
+          throw new IllegalArgumentException(
+              flag
+                  + " must be sqlite, postgres"
+                  + (memoryAllowed ? ", memory" : "")
+                  + " or all,"
+                  + " got '"
+                  + value
+                  + "'\n"
+                  + USAGE);
+    }
+    return out;
+  }
+}
