@@ -59,7 +59,7 @@ import java.util.Set;
  */
 public final class RunExecution {
   private static final int MODEL_ATTEMPTS = 3;
-  private static final int STORE_ATTEMPTS = 5;
+  private static final int STORE_ATTEMPTS = 4;
 
   private final Engine e;
   private final RunId runId;
@@ -534,7 +534,9 @@ public final class RunExecution {
           }
           break;
         }
-        Thread.sleep(Math.min(1000, 20L << attempt));
+        if (attempt > 1) {
+          Thread.sleep(Math.min(1000, 10L << attempt));
+        }
       }
     }
     List<RecordedEvent> done = List.copyOf(pending);
