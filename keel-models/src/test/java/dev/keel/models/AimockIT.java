@@ -13,7 +13,9 @@ import dev.keel.model.ToolCallRequest;
 import dev.keel.models.anthropic.AnthropicProvider;
 import dev.keel.models.http.HttpEndpoint;
 import dev.keel.models.http.SecretRef;
+import dev.keel.models.ollama.OllamaProvider;
 import dev.keel.models.openai.OpenAiChatProvider;
+import dev.keel.models.openairesponses.OpenAiResponsesProvider;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,6 +116,16 @@ class AimockIT {
             e.requestTimeout(),
             Map.of());
     toolRoundTrip(new OpenAiChatProvider(keyless, OpenAiChatProvider.Dialect.COMPATIBLE));
+  }
+
+  @Test
+  void openAiResponses() {
+    toolRoundTrip(new OpenAiResponsesProvider(endpoint("openai-responses", "/v1")));
+  }
+
+  @Test
+  void ollamaNativeChat() {
+    toolRoundTrip(new OllamaProvider(endpoint("ollama", "")));
   }
 
   @Test
