@@ -1,0 +1,212 @@
+package dev.keel.server;
+
+import dev.keel.engine.Engine;
+import dev.keel.json.JsonValue;
+import dev.keel.json.JsonValue.JsonObject;
+import dev.keel.run.EventEnvelope;
+import dev.keel.run.RunEvent;
+import dev.keel.run.RunHeader;
+import dev.keel.store.ApprovalRecord;
+import dev.keel.store.RunRow;
+import dev.keel.store.RunStore;
+import dev.keel.store.SignalPayload;
+import dev.keel.tool.Tool;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** The handlers of approvals, agents, tools and usage. */
+final class CatalogRoutes {
+  private static final Set<String> STATUSES = Set.of("pending", "approved", "denied", "expired");
+  private static final Set<String> GROUPS =
+      Set.of("tenant", "user", "agent", "model", "tool", "prompt_version");
+  private final Engine engine;
+  private final RunStore store;
+  private final RunRoutes runs;
+
+  CatalogRoutes(Engine engine, RunRoutes runs) {
+    this.engine = engine;
+    this.store = engine.store();
+    this.runs = runs;
+  }
+
+  Reply approvals(Call c) {
+    Optional<String> status = c.query("status");
+    if (status.isPresent() && !STATUSES.contains(status.get())) {
+      throw ApiException.invalid(
+          "?status",
+          "must be one of pending, approved, denied, expired; got '" + status.get() + "'");
+    }
+    int limit = (int) c.queryLong("limit", 100, 1, 1000);
+    List<JsonValue> data = new ArrayList<>();
+    store.approvals(c.tenant(), status, limit).forEach(a -> data.add(Wire.approval(a)));
+    return Reply.ok(JsonValue.object("data", data));
+  }
+
+  private ApprovalRecord owned(Call c, String id) {
+    if (id.length() > 128) {
+      throw ApiException.notFound("approval", id.substring(0, 32) + "…");
+    }
+    return store.approval(c.tenant(), id).orElseThrow(() -> ApiException.notFound("approval", id));
+  }
+
+  Reply approval(Call c) {
+    return Reply.ok(Wire.approval(owned(c, c.path("id"))));
+  }
+
+  Reply approve(Call c) {
+    String id = c.path("id");
+    JsonObject body = c.json();
+    Fields f = Fields.of(body, Set.of("arguments", "comment"));
+    Optional<JsonObject> args = f.object("arguments");
+    String comment = f.string("comment", 4000).orElse("");
+    f.check();
+    return decide(
+        c, new SignalPayload.ApprovalDecision(id, "approved", c.key().id(), args, comment));
+  }
+
+  Reply deny(Call c) {
+    String id = c.path("id");
+    Fields f = Fields.of(c.json(), Set.of("reason"));
+    String reason = f.requiredString("reason", 4000);
+    f.check();
+    return decide(
+        c,
+        new SignalPayload.ApprovalDecision(id, "denied", c.key().id(), Optional.empty(), reason));
+  }
+
+  private Reply decide(Call c, SignalPayload.ApprovalDecision d) {
+    ApprovalRecord before = owned(c, d.approvalId());
+    if (!before.status().equals("pending")) {
+      throw notPending(before);
+    }
+    ApprovalRecord after =
+        store
+            .decide(c.tenant(), d)
+            .orElseThrow(() -> ApiException.notFound("approval", d.approvalId()));
+    if (!after.status().equals(d.decision())) {
+      throw notPending(after);
+    }
+    return Reply.ok(Wire.approval(after));
+  }
+
+  private static ApiException notPending(ApprovalRecord a) {
+    return new ApiException(
+        409,
+        "approval_not_pending",
+        "Approval already decided",
+        "approval "
+            + a.approvalId()
+            + " is "
+            + a.status()
+            + ", not pending; it cannot be decided again");
+  }
+
+  Reply agents(Call c) {
+    List<JsonValue> data = new ArrayList<>();
+    engine.agents().all().forEach(a -> data.add(Wire.agent(a)));
+    return Reply.ok(JsonValue.object("data", data));
+  }
+
+  Reply agent(Call c) {
+    String name = c.path("name");
+    return engine
+        .agents()
+        .latest(name)
+        .map(a -> Reply.ok(Wire.agent(a).with("versions", JsonValue.from(List.of(a.version())))))
+        .orElseThrow(() -> ApiException.notFound("agent", name));
+  }
+
+  Reply tools(Call c) {
+    List<JsonValue> data = new ArrayList<>();
+    for (Tool t : engine.tools().all()) {
+      data.add(Wire.tool(t.spec()));
+    }
+    return Reply.ok(JsonValue.object("data", data));
+  }
+
+  private static Optional<Instant> instant(Call c, String name) {
+    try {
+      return c.query(name).map(Instant::parse);
+    } catch (DateTimeParseException x) {
+      throw ApiException.invalid(
+          "?" + name, "must be an RFC 3339 UTC time like 2026-01-31T00:00:00Z");
+    }
+  }
+
+  /** Sums recorded model-call costs and tool calls of the caller's tenant by a dimension. */
+  Reply usage(Call c) {
+    String by = c.query("group_by").orElse("tenant");
+    if (!GROUPS.contains(by)) {
+      throw ApiException.invalid(
+          "?group_by",
+          "must be one of tenant, user, agent, model, tool, prompt_version; got '" + by + "'");
+    }
+    Instant from = instant(c, "from").orElse(Instant.MIN);
+    Instant to = instant(c, "to").orElse(Instant.MAX);
+    Map<String, long[]> groups = new TreeMap<>();
+    for (RunRow r : store.rows()) {
+      if (!r.tenant().equals(c.tenant())) {
+        continue;
+      }
+      RunHeader h = runs.header(r.runId());
+      long after = 0;
+      while (true) {
+        List<EventEnvelope> page = store.events(r.runId(), after, 1000);
+        for (EventEnvelope e : page) {
+          after = e.seq();
+          if (e.at().isBefore(from) || !e.at().isBefore(to)) {
+            continue;
+          }
+          if (e.event() instanceof RunEvent.ModelResponded m && !by.equals("tool")) {
+            long[] g =
+                groups.computeIfAbsent(key(by, h, m.response().model(), ""), k -> new long[5]);
+            g[0]++;
+            g[2] += m.response().usage().inputTokens();
+            g[3] += m.response().usage().outputTokens();
+            g[4] += m.costMicros();
+          } else if (e.event() instanceof RunEvent.ToolCallStarted t && t.attempt() == 1) {
+            groups.computeIfAbsent(key(by, h, "", t.tool()), k -> new long[5])[1]++;
+          }
+        }
+        if (page.size() < 1000) {
+          break;
+        }
+      }
+    }
+    List<JsonValue> data = new ArrayList<>();
+    groups.forEach(
+        (k, g) ->
+            data.add(
+                JsonValue.object(
+                    by,
+                    k,
+                    "model_calls",
+                    g[0],
+                    "tool_calls",
+                    g[1],
+                    "input_tokens",
+                    g[2],
+                    "output_tokens",
+                    g[3],
+                    "cost_usd",
+                    Wire.usd(g[4]))));
+    return Reply.ok(JsonValue.object("group_by", by, "data", data));
+  }
+
+  private static String key(String by, RunHeader h, String model, String tool) {
+    return switch (by) {
+      case "tenant" -> h.tenant();
+      case "agent" -> h.agentName();
+      case "model" -> model.isEmpty() ? "(none)" : model;
+      case "tool" -> tool.isEmpty() ? "(model calls)" : tool;
+      case "prompt_version" -> h.agentName() + "@" + h.agentVersion();
+      default -> h.metadata().string("user").orElse("(unknown)");
+    };
+  }
+}

@@ -1,0 +1,404 @@
+package dev.keel.server;
+
+import dev.keel.agent.AgentSpec;
+import dev.keel.engine.Engine;
+import dev.keel.engine.Runs;
+import dev.keel.json.JsonValue;
+import dev.keel.json.JsonValue.JsonObject;
+import dev.keel.run.Budget;
+import dev.keel.run.EventEnvelope;
+import dev.keel.run.RunHeader;
+import dev.keel.run.RunId;
+import dev.keel.run.RunState;
+import dev.keel.run.RunStatus;
+import dev.keel.store.CreateResult;
+import dev.keel.store.RunRow;
+import dev.keel.store.RunStore;
+import dev.keel.store.SignalPayload;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The handlers of the run routes: create, list, read, wait, steer, events and checkpoints. */
+final class RunRoutes {
+  private static final Set<String> CHANNELS =
+      Set.of("api", "web", "cli", "voice", "mcp", "webhook");
+  private final Engine engine;
+  private final Runs runs;
+  private final RunStore store;
+  private final EventStream streams;
+  private final Map<RunId, RunHeader> headers = new ConcurrentHashMap<>();
+
+  RunRoutes(Engine engine, Runs runs, EventStream streams) {
+    this.engine = engine;
+    this.runs = runs;
+    this.store = engine.store();
+    this.streams = streams;
+  }
+
+  /** The row of a run of the caller's tenant, or 404 (another tenant's run looks missing). */
+  RunRow owned(Call c, String id) {
+    RunId rid;
+    try {
+      rid = RunId.of(id);
+    } catch (IllegalArgumentException x) {
+      throw ApiException.notFound("run", id);
+    }
+    return store
+        .row(rid)
+        .filter(r -> r.tenant().equals(c.tenant()))
+        .orElseThrow(() -> ApiException.notFound("run", id));
+  }
+
+  JsonObject runJson(RunId id) {
+    return Wire.run(runs.state(id), store.row(id));
+  }
+
+  /** A run's header; headers never change, so they are cached. */
+  RunHeader header(RunId id) {
+    return headers.computeIfAbsent(id, k -> runs.state(k).header());
+  }
+
+  Reply create(Call c) {
+    JsonObject body = c.json();
+    Fields f =
+        Fields.of(
+            body,
+            Set.of(
+                "agent",
+                "agent_version",
+                "input",
+                "thread_id",
+                "channel",
+                "budget",
+                "metadata",
+                "webhook"));
+    String agentName = f.requiredString("agent", 64);
+    Optional<String> version = f.string("agent_version", 64);
+    JsonObject input = JsonValue.EMPTY_OBJECT;
+    Optional<Fields> in = f.nested("input", Set.of("goal", "messages"));
+    if (body.get("input").isEmpty()) {
+      f.error("input", "is required, for example {\"goal\": \"...\"}");
+    }
+    if (in.isPresent()) {
+      in.get().string("goal", 100_000);
+      in.get().array("messages");
+      input = f.object("input").orElse(JsonValue.EMPTY_OBJECT);
+    }
+    Optional<String> thread = f.string("thread_id", 128);
+    thread
+        .filter(t -> !t.matches("[A-Za-z0-9_-]{1,128}"))
+        .ifPresent(t -> f.error("thread_id", "must be letters, digits, '_' or '-'"));
+    String channel = f.string("channel", 16).orElse("api");
+    if (!CHANNELS.contains(channel)) {
+      f.error("channel", "must be one of api, web, cli, voice, mcp, webhook");
+    }
+    JsonObject metadata = f.object("metadata").orElse(JsonValue.EMPTY_OBJECT);
+    if (metadata.toString().length() > 16_384) {
+      f.error("metadata", "must be at most 16384 characters as JSON");
+    }
+    if (body.get("webhook").filter(w -> !(w instanceof JsonValue.JsonNull)).isPresent()) {
+      f.error("webhook", "webhook delivery is not available in this version; omit the field");
+    }
+    Optional<AgentSpec> agent =
+        agentName.isEmpty()
+            ? Optional.empty()
+            : version.isPresent()
+                ? engine.agents().find(agentName, version.get())
+                : engine.agents().latest(agentName);
+    if (!agentName.isEmpty() && agent.isEmpty()) {
+      f.error(
+          "agent",
+          "unknown agent '"
+              + agentName
+              + "'"
+              + version.map(v -> " version " + v).orElse("")
+              + "; GET /v1/agents lists them");
+    }
+    Optional<Budget> budget = agent.flatMap(a -> budget(f, a.budget()));
+    f.check();
+    Runs.Request req =
+        new Runs.Request(
+            c.tenant(),
+            agentName,
+            version,
+            input,
+            budget,
+            channel,
+            Optional.of(thread.orElseGet(() -> engine.ids().next("thr"))),
+            Optional.empty(),
+            metadata,
+            Optional.ofNullable(c.ctx().header("Idempotency-Key")).filter(k -> !k.isEmpty()));
+    CreateResult r = runs.create(req);
+    return new Reply(r.existing() ? 200 : 201, runJson(r.runId()));
+  }
+
+  private static Optional<Budget> budget(Fields f, Budget dflt) {
+    Optional<Fields> b =
+        f.nested(
+            "budget",
+            Set.of(
+                "max_steps",
+                "max_model_calls",
+                "max_tool_calls",
+                "max_cost_usd",
+                "max_duration_s"));
+    if (b.isEmpty()) {
+      return Optional.empty();
+    }
+    Fields g = b.get();
+    long steps = g.integer("max_steps", 1, 10_000).orElse((long) dflt.maxSteps());
+    long model = g.integer("max_model_calls", 1, 10_000).orElse((long) dflt.maxModelCalls());
+    long tools = g.integer("max_tool_calls", 0, 100_000).orElse((long) dflt.maxToolCalls());
+    long cost =
+        g.decimal("max_cost_usd", BigDecimal.ZERO, BigDecimal.valueOf(100_000))
+            .map(
+                d ->
+                    d.movePointRight(6)
+                        .setScale(0, java.math.RoundingMode.CEILING)
+                        .longValueExact())
+            .orElse(dflt.maxCostMicros());
+    long secs =
+        g.integer("max_duration_s", 1, 31L * 24 * 3600).orElse(dflt.maxDuration().toSeconds());
+    return Optional.of(
+        new Budget((int) steps, (int) model, (int) tools, cost, Duration.ofSeconds(secs)));
+  }
+
+  Reply list(Call c) {
+    Optional<RunStatus> status = c.query("status").map(s -> parseStatus(s));
+    Optional<String> agent = c.query("agent");
+    Optional<String> thread = c.query("thread_id");
+    int limit = (int) c.queryLong("limit", 20, 1, 100);
+    Optional<String[]> cursor = c.query("cursor").map(RunRoutes::decodeCursor);
+    List<RunRow> rows = new ArrayList<>();
+    for (RunRow r : store.rows()) {
+      if (r.tenant().equals(c.tenant())
+          && status.map(s -> s == r.status()).orElse(true)
+          && agent.map(a -> a.equals(r.agentName())).orElse(true)) {
+        rows.add(r);
+      }
+    }
+    Comparator<RunRow> newestFirst =
+        Comparator.comparing(RunRow::createdAt).thenComparing(RunRow::runId).reversed();
+    rows.sort(newestFirst);
+    List<JsonValue> data = new ArrayList<>();
+    String next = null;
+    for (RunRow r : rows) {
+      if (cursor.isPresent() && !after(r, cursor.get())) {
+        continue;
+      }
+      if (thread.isPresent() && !thread.equals(header(r.runId()).threadId())) {
+        continue;
+      }
+      if (data.size() == limit) {
+        break;
+      }
+      data.add(runJson(r.runId()));
+      next = encodeCursor(r);
+    }
+    boolean more = data.size() == limit;
+    return Reply.ok(
+        JsonValue.object("data", data, "has_more", more, "next_cursor", more ? next : null));
+  }
+
+  private static RunStatus parseStatus(String s) {
+    try {
+      return RunStatus.fromWire(s);
+    } catch (IllegalArgumentException x) {
+      throw ApiException.invalid("?status", x.getMessage());
+    }
+  }
+
+  private static long nanos(RunRow r) {
+    return r.createdAt().getEpochSecond() * 1_000_000_000L + r.createdAt().getNano();
+  }
+
+  /** Whether {@code r} comes after the cursor in newest-first order. */
+  private static boolean after(RunRow r, String[] cursor) {
+    long cursorNanos = Long.parseLong(cursor[0]);
+    long n = nanos(r);
+    return n < cursorNanos || (n == cursorNanos && r.runId().value().compareTo(cursor[1]) < 0);
+  }
+
+  private static String encodeCursor(RunRow r) {
+    String raw = nanos(r) + "|" + r.runId().value();
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String[] decodeCursor(String cursor) {
+    try {
+      String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      String[] parts = raw.split("\\|", -1);
+      if (parts.length != 2) {
+        throw new IllegalArgumentException("wrong shape");
+      }
+      Long.parseLong(parts[0]);
+      return parts;
+    } catch (IllegalArgumentException x) {
+      throw ApiException.invalid(
+          "?cursor", "is not a cursor this server issued; pass next_cursor from the last page");
+    }
+  }
+
+  Reply get(Call c) {
+    return Reply.ok(runJson(owned(c, c.path("id")).runId()));
+  }
+
+  Reply events(Call c) throws InterruptedException {
+    RunRow row = owned(c, c.path("id"));
+    String lastId = c.ctx().header("Last-Event-ID");
+    long after;
+    if (lastId != null && !lastId.isBlank()) {
+      try {
+        after = Long.parseLong(lastId.strip());
+        if (after < 0) {
+          throw new NumberFormatException();
+        }
+      } catch (NumberFormatException x) {
+        throw ApiException.invalid(
+            "Last-Event-ID", "must be the sequence number of an event, got '" + lastId + "'");
+      }
+    } else {
+      after = c.queryLong("after", 0, 0, Long.MAX_VALUE);
+    }
+    String accept = Optional.ofNullable(c.ctx().header("Accept")).orElse("");
+    if (accept.contains("text/event-stream")) {
+      streams.stream(c.ctx().res(), c.key().id(), row.runId(), after);
+      return ApiServer.STREAMED;
+    }
+    int limit = (int) c.queryLong("limit", 100, 1, 1000);
+    List<EventEnvelope> page = store.events(row.runId(), after, limit + 1);
+    boolean more = page.size() > limit;
+    List<JsonValue> data = new ArrayList<>();
+    long last = after;
+    for (EventEnvelope e : page.subList(0, Math.min(limit, page.size()))) {
+      data.add(Wire.event(e));
+      last = e.seq();
+    }
+    return Reply.ok(JsonValue.object("data", data, "has_more", more, "next_after", last));
+  }
+
+  Reply await(Call c) throws InterruptedException {
+    RunRow row = owned(c, c.path("id"));
+    long timeout = c.queryLong("timeout_s", 30, 0, 300);
+    long deadline = System.nanoTime() + Duration.ofSeconds(timeout).toNanos();
+    long sleep = 10;
+    while (true) {
+      RunState s = runs.state(row.runId());
+      long signals = store.row(row.runId()).map(RunRow::signalSeq).orElse(0L);
+      boolean settled =
+          s.status().terminal()
+              || ((s.status() == RunStatus.WAITING || s.status() == RunStatus.PAUSED)
+                  && signals <= s.signalsConsumed());
+      if (settled || System.nanoTime() >= deadline) {
+        return Reply.ok(Wire.run(s, store.row(row.runId())));
+      }
+      Thread.sleep(sleep);
+      sleep = Math.min(200, sleep * 2);
+    }
+  }
+
+  Reply cancel(Call c) {
+    RunRow row = owned(c, c.path("id"));
+    Fields f = Fields.of(c.json(), Set.of("reason"));
+    String reason = f.string("reason", 2000).orElse("cancelled by " + c.key().id());
+    f.check();
+    return signal(c, row, new SignalPayload.Cancel(reason, c.key().id()));
+  }
+
+  Reply pause(Call c) {
+    RunRow row = owned(c, c.path("id"));
+    Fields.of(c.json(), Set.of()).check();
+    return signal(c, row, new SignalPayload.Pause(c.key().id()));
+  }
+
+  Reply resume(Call c) {
+    RunRow row = owned(c, c.path("id"));
+    JsonObject body = c.json();
+    Fields.of(body, Set.of("input")).check();
+    return signal(
+        c, row, new SignalPayload.Resume(body.get("input").orElse(JsonValue.NULL), c.key().id()));
+  }
+
+  Reply message(Call c) {
+    RunRow row = owned(c, c.path("id"));
+    Fields f = Fields.of(c.json(), Set.of("content"));
+    String content = f.requiredString("content", 100_000);
+    f.check();
+    return signal(c, row, new SignalPayload.UserMessage(content, c.key().id()));
+  }
+
+  private Reply signal(Call c, RunRow row, SignalPayload payload) {
+    Optional<Long> seq = store.signal(c.tenant(), row.runId(), payload);
+    if (seq.isEmpty()) {
+      RunStatus now = store.row(row.runId()).map(RunRow::status).orElse(row.status());
+      throw new ApiException(
+          409,
+          "run_terminal",
+          "Run has ended",
+          "run "
+              + row.runId()
+              + " has already ended ("
+              + now.wire()
+              + "); it takes no more "
+              + payload.kind()
+              + " requests");
+    }
+    return new Reply(202, runJson(row.runId()));
+  }
+
+  Reply checkpoints(Call c) {
+    RunRow row = owned(c, c.path("id"));
+    List<JsonValue> data = new ArrayList<>();
+    store.checkpoints(row.runId()).forEach(cp -> data.add(Wire.checkpoint(cp)));
+    return Reply.ok(JsonValue.object("data", data));
+  }
+
+  /** Runs of the caller's tenant in {@code threadId}, oldest first. */
+  List<RunRow> thread(Call c, String threadId) {
+    List<RunRow> out = new ArrayList<>();
+    for (RunRow r : store.rows()) {
+      if (r.tenant().equals(c.tenant())
+          && header(r.runId()).threadId().equals(Optional.of(threadId))) {
+        out.add(r);
+      }
+    }
+    out.sort(Comparator.comparing(RunRow::createdAt).thenComparing(RunRow::runId));
+    if (out.isEmpty()) {
+      throw ApiException.notFound("thread", threadId);
+    }
+    return out;
+  }
+
+  Reply threadGet(Call c) {
+    String id = c.path("id");
+    List<RunRow> rows = thread(c, id);
+    RunRow latest = rows.getLast();
+    return Reply.ok(
+        JsonValue.object(
+            "id", id,
+            "run_ids", rows.stream().map(r -> (JsonValue) JsonValue.of(r.runId().value())).toList(),
+            "latest_run_id", latest.runId().value(),
+            "status", latest.status().wire(),
+            "created_at", rows.getFirst().createdAt().toString(),
+            "updated_at", latest.updatedAt().toString()));
+  }
+
+  Reply threadRuns(Call c) {
+    List<JsonValue> data = new ArrayList<>();
+    for (RunRow r : thread(c, c.path("id"))) {
+      data.add(runJson(r.runId()));
+    }
+    return Reply.ok(JsonValue.object("data", data));
+  }
+}

@@ -1,0 +1,216 @@
+package dev.keel.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keel.json.JsonValue;
+import dev.keel.json.JsonValue.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Runs over real HTTP: approvals end to end, idempotency, steering, threads and usage. */
+class RunLifecycleIT {
+  static TestServer t;
+
+  @BeforeAll
+  static void start() {
+    t = new TestServer();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    t.close();
+  }
+
+  @Test
+  void runWaitsForApprovalThenCompletesAfterApprove() {
+    String id = t.createRun("triage", "refund order A-1");
+    JsonObject waiting = t.await(id);
+    assertThat(waiting.string("status")).contains("waiting");
+    List<JsonValue> pending =
+        ((JsonValue.JsonArray) waiting.get("pending_approvals").orElseThrow()).items();
+    assertThat(pending).hasSize(1);
+    String approval = ((JsonValue.JsonString) pending.getFirst()).value();
+
+    TestServer.Response list = t.call("GET", "/v1/approvals?status=pending", t.viewer, null);
+    assertThat(list.status()).isEqualTo(200);
+    assertThat(list.body()).contains(approval).contains("orders.refund");
+
+    TestServer.Response ok =
+        t.call(
+            "POST", "/v1/approvals/" + approval + "/approve", t.operator, "{\"comment\":\"fine\"}");
+    assertThat(ok.status()).as(ok.body()).isEqualTo(200);
+    assertThat(ok.str("status")).isEqualTo("approved");
+
+    JsonObject done = t.await(id);
+    assertThat(done.string("status")).contains("completed");
+    assertThat(done.get("output").orElseThrow().toString()).contains("Refunded order A-1.");
+    assertThat(t.refunds.get()).isGreaterThanOrEqualTo(1);
+
+    TestServer.Response again =
+        t.call("POST", "/v1/approvals/" + approval + "/deny", t.operator, "{\"reason\":\"late\"}");
+    assertThat(again.status()).isEqualTo(409);
+    assertThat(again.str("code")).isEqualTo("approval_not_pending");
+
+    TestServer.Response events =
+        t.call("GET", "/v1/runs/" + id + "/events?limit=1000", t.viewer, null);
+    List<String> types = new ArrayList<>();
+    long expected = 1;
+    for (JsonValue e : events.data()) {
+      JsonObject o = (JsonObject) e;
+      assertThat(((JsonValue.JsonNumber) o.get("sequence").orElseThrow()).longValueExact())
+          .isEqualTo(expected++);
+      types.add(o.string("type").orElseThrow());
+    }
+    assertThat(types)
+        .startsWith("run.created")
+        .contains("approval.requested", "approval.resolved", "tool.succeeded")
+        .endsWith("run.completed");
+
+    TestServer.Response usage = t.call("GET", "/v1/usage?group_by=agent", t.viewer, null);
+    assertThat(usage.status()).isEqualTo(200);
+    assertThat(usage.body()).contains("\"agent\":\"triage\"").contains("cost_usd");
+  }
+
+  @Test
+  void deniedApprovalLetsTheRunFinishWithoutTheRefund() {
+    int before = t.refunds.get();
+    String id = t.createRun("triage", "refund order A-1 please");
+    JsonObject waiting = t.await(id);
+    String approval =
+        ((JsonValue.JsonString)
+                ((JsonValue.JsonArray) waiting.get("pending_approvals").orElseThrow())
+                    .items()
+                    .getFirst())
+            .value();
+    TestServer.Response noReason =
+        t.call("POST", "/v1/approvals/" + approval + "/deny", t.operator, "{}");
+    assertThat(noReason.status()).isEqualTo(400);
+    assertThat(noReason.body()).contains("/reason");
+    TestServer.Response denied =
+        t.call("POST", "/v1/approvals/" + approval + "/deny", t.operator, "{\"reason\":\"no\"}");
+    assertThat(denied.status()).isEqualTo(200);
+    JsonObject done = t.await(id);
+    assertThat(done.string("status")).isPresent().get().isIn("completed", "failed");
+    assertThat(t.refunds.get()).isEqualTo(before);
+  }
+
+  @Test
+  void sameIdempotencyKeyAndBodyGivesTheSameRunAndAnotherBodyIs409() throws Exception {
+    String body = "{\"agent\":\"triage\",\"input\":{\"goal\":\"idem\"}}";
+    Map<String, String> key = Map.of("Idempotency-Key", "idem-1");
+    TestServer.Response first = t.call("POST", "/v1/runs", t.operator, body, key);
+    assertThat(first.status()).isEqualTo(201);
+    TestServer.Response second =
+        t.call(
+            "POST",
+            "/v1/runs",
+            t.operator,
+            "{ \"input\": {\"goal\":\"idem\"}, \"agent\":\"triage\" }",
+            key);
+    assertThat(second.status()).isEqualTo(201);
+    assertThat(second.str("id")).isEqualTo(first.str("id"));
+    TestServer.Response other =
+        t.call(
+            "POST",
+            "/v1/runs",
+            t.operator,
+            "{\"agent\":\"triage\",\"input\":{\"goal\":\"x\"}}",
+            key);
+    assertThat(other.status()).isEqualTo(409);
+    assertThat(other.str("code")).isEqualTo("idempotency_key_reused");
+    TestServer.Response otherTenant = t.call("POST", "/v1/runs", t.otherOperator, body, key);
+    assertThat(otherTenant.status()).isEqualTo(201);
+    assertThat(otherTenant.str("id")).isNotEqualTo(first.str("id"));
+
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      Map<String, String> raceKey = Map.of("Idempotency-Key", "race-1");
+      List<Callable<TestServer.Response>> racers = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        racers.add(() -> t.call("POST", "/v1/runs", t.operator, body, raceKey));
+      }
+      List<String> ids = new ArrayList<>();
+      for (Future<TestServer.Response> f : pool.invokeAll(racers)) {
+        ids.add(f.get().str("id"));
+      }
+      assertThat(ids).hasSize(20).containsOnly(ids.getFirst());
+    }
+    TestServer.Response badKey =
+        t.call("POST", "/v1/runs", t.operator, body, Map.of("Idempotency-Key", "has space"));
+    assertThat(badKey.status()).isEqualTo(400);
+  }
+
+  @Test
+  void cancelEndsARunAndLaterSignalsAre409() {
+    String id = t.createRun("triage", "cancel me");
+    t.await(id);
+    TestServer.Response c =
+        t.call("POST", "/v1/runs/" + id + "/cancel", t.operator, "{\"reason\":\"test\"}");
+    assertThat(c.status()).isEqualTo(202);
+    JsonObject done = t.await(id);
+    assertThat(done.string("status")).contains("cancelled");
+    TestServer.Response late = t.call("POST", "/v1/runs/" + id + "/pause", t.operator, null);
+    assertThat(late.status()).isEqualTo(409);
+    assertThat(late.str("code")).isEqualTo("run_terminal");
+  }
+
+  @Test
+  void messagesAndThreadsAndListsWork() {
+    String thread = "thr_lifecycle1";
+    TestServer.Response r =
+        t.call(
+            "POST",
+            "/v1/runs",
+            t.operator,
+            "{\"agent\":\"triage\",\"thread_id\":\""
+                + thread
+                + "\",\"input\":{\"goal\":\"hi\"},"
+                + "\"metadata\":{\"user\":\"u1\"},\"budget\":{\"max_steps\":10}}");
+    assertThat(r.status()).isEqualTo(201);
+    String id = r.str("id");
+    assertThat(r.json().get("budget").orElseThrow().toString()).contains("\"max_steps\":10");
+    TestServer.Response m =
+        t.call("POST", "/v1/runs/" + id + "/messages", t.operator, "{\"content\":\"also A-2\"}");
+    assertThat(m.status()).isEqualTo(202);
+    TestServer.Response th = t.call("GET", "/v1/threads/" + thread, t.viewer, null);
+    assertThat(th.status()).isEqualTo(200);
+    assertThat(th.body()).contains(id);
+    assertThat(t.call("GET", "/v1/threads/" + thread + "/runs", t.viewer, null).data()).hasSize(1);
+    assertThat(t.call("GET", "/v1/threads/" + thread, t.otherViewer, null).status()).isEqualTo(404);
+
+    TestServer.Response page1 = t.call("GET", "/v1/runs?limit=1", t.viewer, null);
+    assertThat(page1.data()).hasSize(1);
+    String cursor = page1.str("next_cursor");
+    TestServer.Response page2 = t.call("GET", "/v1/runs?limit=1&cursor=" + cursor, t.viewer, null);
+    assertThat(page2.data()).hasSize(1);
+    assertThat(page2.data().getFirst().toString()).isNotEqualTo(page1.data().getFirst().toString());
+    assertThat(t.call("GET", "/v1/runs?thread_id=" + thread, t.viewer, null).data()).hasSize(1);
+    assertThat(t.call("GET", "/v1/runs?status=bogus", t.viewer, null).status()).isEqualTo(400);
+    assertThat(t.call("GET", "/v1/runs", t.otherViewer, null).body()).doesNotContain(id);
+  }
+
+  @Test
+  void catalogHealthMetricsAndOpenApiAnswer() {
+    assertThat(t.call("GET", "/v1/agents", t.viewer, null).body()).contains("triage");
+    assertThat(t.call("GET", "/v1/agents/triage", t.viewer, null).body()).contains("versions");
+    assertThat(t.call("GET", "/v1/agents/nope", t.viewer, null).status()).isEqualTo(404);
+    assertThat(t.call("GET", "/v1/tools", t.viewer, null).body()).contains("orders.refund");
+    assertThat(t.call("GET", "/healthz", null, null).status()).isEqualTo(200);
+    assertThat(t.call("GET", "/readyz", null, null).status()).isEqualTo(200);
+    TestServer.Response metrics = t.call("GET", "/metrics", t.viewer, null);
+    assertThat(metrics.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain");
+    assertThat(metrics.body()).contains("keel_http_requests_total{").contains("keel_runs{status=");
+    TestServer.Response api = t.call("GET", "/openapi.json", null, null);
+    for (String route : t.server.declaredRoutes()) {
+      String path = route.substring(route.indexOf(' ') + 1);
+      assertThat(api.body()).contains("\"" + path + "\"");
+    }
+  }
+}
