@@ -11,6 +11,7 @@ import dev.keel.model.ModelRequest;
 import dev.keel.model.ModelResponse;
 import dev.keel.model.ToolCallRequest;
 import dev.keel.models.anthropic.AnthropicProvider;
+import dev.keel.models.gemini.GeminiProvider;
 import dev.keel.models.http.HttpEndpoint;
 import dev.keel.models.http.SecretRef;
 import dev.keel.models.ollama.OllamaProvider;
@@ -126,6 +127,11 @@ class AimockIT {
   @Test
   void ollamaNativeChat() {
     toolRoundTrip(new OllamaProvider(endpoint("ollama", "")));
+  }
+
+  @Test
+  void gemini() {
+    toolRoundTrip(new GeminiProvider(endpoint("gemini", "")));
   }
 
   @Test

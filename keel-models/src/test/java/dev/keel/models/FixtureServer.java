@@ -22,7 +22,7 @@ public final class FixtureServer implements AutoCloseable {
 
   /** One canned reply. */
   public record Reply(int status, Map<String, String> headers, byte[] body, long delayMillis) {
-    static Reply ok(String contentType, byte[] body) {
+    public static Reply ok(String contentType, byte[] body) {
       return new Reply(200, Map.of("Content-Type", contentType), body, 0);
     }
   }
@@ -89,19 +89,19 @@ public final class FixtureServer implements AutoCloseable {
     server.start();
   }
 
-  URI baseUrl() {
+  public URI baseUrl() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
-  void enqueue(Reply reply) {
+  public void enqueue(Reply reply) {
     replies.add(reply);
   }
 
-  List<Recorded> requests() {
+  public List<Recorded> requests() {
     return List.copyOf(requests);
   }
 
-  Recorded lastRequest() {
+  public Recorded lastRequest() {
     return requests.getLast();
   }
 

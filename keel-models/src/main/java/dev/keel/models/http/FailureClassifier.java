@@ -87,7 +87,8 @@ public final class FailureClassifier {
         || lower.contains("input is too long")
         || lower.contains("too many tokens")
         || lower.contains("maximum context")
-        || lower.contains("request_too_large")) {
+        || lower.contains("request_too_large")
+        || lower.contains("exceeds the maximum number of tokens")) {
       return Optional.of(Kind.CONTEXT_TOO_LONG);
     }
     if (lower.contains("content_filter")
