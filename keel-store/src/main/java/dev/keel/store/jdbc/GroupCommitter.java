@@ -2,13 +2,16 @@ package dev.keel.store.jdbc;
 
 import dev.keel.store.StoreException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -40,15 +43,56 @@ final class GroupCommitter implements AutoCloseable {
 
     /** Gives the connection back; {@code broken} if the batch failed at the connection. */
     void release(Connection c, boolean broken);
+
+    /** Prepared statements kept across batches for this source's one connection, if any. */
+    default @Nullable Map<String, PreparedStatement> statementCache() {
+      return null;
+    }
   }
 
   /** The transaction a request runs in, with actions to run once it has committed. */
   static final class Tx {
     private final Connection connection;
+    private final @Nullable Map<String, PreparedStatement> cache;
+    private final List<PreparedStatement> opened = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
 
-    Tx(Connection connection) {
+    /**
+     * A transaction on {@code connection}; with a {@code cache}, prepared statements are kept for
+     * the life of the connection (the SQLite writer), otherwise closed when the batch ends.
+     */
+    Tx(Connection connection, @Nullable Map<String, PreparedStatement> cache) {
       this.connection = connection;
+      this.cache = cache;
+    }
+
+    /** A statement for {@code sql}; the transaction owns it, callers never close it. */
+    PreparedStatement prepare(String sql) throws SQLException {
+      if (cache == null) {
+        PreparedStatement ps = connection.prepareStatement(sql);
+        opened.add(ps);
+        return ps;
+      }
+      PreparedStatement ps = cache.get(sql);
+      if (ps == null) {
+        ps = connection.prepareStatement(sql);
+        cache.put(sql, ps);
+      } else {
+        ps.clearParameters();
+      }
+      return ps;
+    }
+
+    /** Closes the statements this transaction opened outside the cache. */
+    void closeStatements() {
+      for (PreparedStatement ps : opened) {
+        try {
+          ps.close();
+        } catch (SQLException ignored) {
+          // The connection is being given back; a statement that fails to close is gone anyway.
+        }
+      }
+      opened.clear();
     }
 
     /** The connection of the batch's transaction. */
@@ -88,7 +132,13 @@ final class GroupCommitter implements AutoCloseable {
   private final int maxBatch;
   private final LinkedBlockingQueue<Request<?>> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
+  // Queued by close() so the committer notices at once instead of at its next poll.
+  private final Request<Void> stop = new Request<>("stop", tx -> null);
   private volatile boolean open = true;
+  private final LongAdder batches = new LongAdder();
+  private final LongAdder requests = new LongAdder();
+  private final LongAdder commitNanos = new LongAdder();
+  private final LongAdder batchNanos = new LongAdder();
 
   /** Starts a committer thread named {@code name}. */
   GroupCommitter(String name, ConnectionSource source, int maxBatch) {
@@ -142,12 +192,17 @@ final class GroupCommitter implements AutoCloseable {
       } catch (InterruptedException e) {
         break;
       }
-      if (first == null) {
+      if (first == null || first == stop) {
         continue;
       }
       batch.add(first);
       queue.drainTo(batch, maxBatch - 1);
+      batch.remove(stop);
+      long t0 = System.nanoTime();
       execute(batch);
+      batchNanos.add(System.nanoTime() - t0);
+      batches.increment();
+      requests.add(batch.size());
       batch.clear();
     }
     List<Request<?>> left = new ArrayList<>();
@@ -177,15 +232,18 @@ final class GroupCommitter implements AutoCloseable {
     }
     boolean broken = false;
     try {
+      Map<String, PreparedStatement> cache = source.statementCache();
       if (batch.size() == 1) {
-        runAlone(c, batch.getFirst());
+        runAlone(c, batch.getFirst(), cache);
       } else {
         for (Request<?> r : batch) {
-          runInSavepoint(c, r);
+          runInSavepoint(c, r, cache);
         }
       }
       if (batch.stream().anyMatch(r -> r.failure == null)) {
+        long t0 = System.nanoTime();
         c.commit();
+        commitNanos.add(System.nanoTime() - t0);
       } else {
         c.rollback();
       }
@@ -208,28 +266,38 @@ final class GroupCommitter implements AutoCloseable {
         }
       }
     } finally {
+      for (Request<?> r : batch) {
+        Tx tx = r.tx;
+        if (tx != null) {
+          tx.closeStatements();
+        }
+      }
       source.release(c, broken);
     }
     finish(batch);
   }
 
-  private static <T> void runAlone(Connection c, Request<T> r) throws SQLException {
-    Tx tx = new Tx(c);
+  private static <T> void runAlone(
+      Connection c, Request<T> r, @Nullable Map<String, PreparedStatement> cache)
+      throws SQLException {
+    Tx tx = new Tx(c, cache);
+    r.tx = tx;
     try {
       r.result = r.op.run(tx);
-      r.tx = tx;
     } catch (Throwable t) {
       r.failure = t;
       c.rollback();
     }
   }
 
-  private static <T> void runInSavepoint(Connection c, Request<T> r) throws SQLException {
+  private static <T> void runInSavepoint(
+      Connection c, Request<T> r, @Nullable Map<String, PreparedStatement> cache)
+      throws SQLException {
     Savepoint sp = c.setSavepoint();
-    Tx tx = new Tx(c);
+    Tx tx = new Tx(c, cache);
+    r.tx = tx;
     try {
       r.result = r.op.run(tx);
-      r.tx = tx;
     } catch (Throwable t) {
       r.failure = t;
       c.rollback(sp);
@@ -254,10 +322,21 @@ final class GroupCommitter implements AutoCloseable {
     }
   }
 
+  /** Batches, requests, nanos in commits and nanos in whole batches so far. */
+  long[] stats() {
+    return new long[] {batches.sum(), requests.sum(), commitNanos.sum(), batchNanos.sum()};
+  }
+
+  /** Stops taking requests and wakes the committer, without waiting for it. */
+  void stopSoon() {
+    open = false;
+    queue.add(stop);
+  }
+
   /** Stops taking requests, finishes the queued ones and stops the thread. */
   @Override
   public void close() {
-    open = false;
+    stopSoon();
     try {
       thread.join(10_000);
     } catch (InterruptedException e) {

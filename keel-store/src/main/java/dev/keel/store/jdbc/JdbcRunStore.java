@@ -217,7 +217,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           Connection c = tx.connection();
           long now;
-          try (PreparedStatement ps = c.prepareStatement(insertRunSql)) {
+          {
+            PreparedStatement ps = tx.prepare(insertRunSql);
             int i = 0;
             ps.setString(++i, run.tenant());
             ps.setString(++i, run.runId().value());
@@ -238,7 +239,7 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
             }
           }
           faults.at(CrashPoint.B1_RUN_ROW_CREATED, run.runId());
-          insertEvents(c, List.of(run.created()));
+          insertEvents(tx, List.of(run.created()));
           wakeAfter(tx, now, now);
           return new CreateResult(run.runId(), false);
         });
@@ -284,7 +285,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           record Claimed(Lease lease, long readyAt) {}
           List<Claimed> out = new ArrayList<>();
-          try (PreparedStatement ps = tx.connection().prepareStatement(claimSql)) {
+          {
+            PreparedStatement ps = tx.prepare(claimSql);
             ps.setString(1, workerId);
             ps.setLong(2, ttl.toMillis());
             ps.setInt(3, max);
@@ -316,7 +318,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         "renewing the leases of " + workerId,
         tx -> {
           List<Lease> out = new ArrayList<>();
-          try (PreparedStatement ps = tx.connection().prepareStatement(renewSql)) {
+          {
+            PreparedStatement ps = tx.prepare(renewSql);
             ps.setLong(1, ttl.toMillis());
             ps.setString(2, workerId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -355,7 +358,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           long now;
           Long expiresAt;
           Long readyAt;
-          try (PreparedStatement ps = c.prepareStatement(fenceSql)) {
+          {
+            PreparedStatement ps = tx.prepare(fenceSql);
             int i = 0;
             ps.setString(++i, s.status().wire());
             ps.setString(++i, s.phase().wire());
@@ -399,10 +403,10 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
               now = rs.getLong(4);
             }
           }
-          insertEvents(c, a.events());
-          project(c, s, a.events(), now);
+          insertEvents(tx, a.events());
+          project(tx, s, a.events(), now);
           if (a.checkpoint().isPresent()) {
-            insertCheckpoint(c, a.checkpoint().get(), now);
+            insertCheckpoint(tx, a.checkpoint().get(), now);
           }
           if (release && readyAt != null) {
             wakeAfter(tx, readyAt, now);
@@ -455,14 +459,15 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     }
   }
 
-  private static void insertEvents(Connection c, List<RecordedEvent> events) throws SQLException {
+  private static void insertEvents(Tx tx, List<RecordedEvent> events) throws SQLException {
     if (events.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO run_events (run_id, seq, type, data, at, epoch, hash)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+    {
+      PreparedStatement ps =
+          tx.prepare(
+              "INSERT INTO run_events (run_id, seq, type, data, at, epoch, hash)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?)");
       for (RecordedEvent e : events) {
         EventEnvelope env = e.envelope();
         ps.setString(1, env.runId().value());
@@ -485,17 +490,18 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
   }
 
   /** Writes the projections the events imply: approval rows and the tool-invocation ledger. */
-  private static void project(Connection c, RunState s, List<RecordedEvent> events, long now)
+  private static void project(Tx tx, RunState s, List<RecordedEvent> events, long now)
       throws SQLException {
     String runId = s.runId().value();
     for (RecordedEvent recorded : events) {
       switch (recorded.envelope().event()) {
         case RunEvent.ApprovalRequested a -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO approvals (tenant_id, id, run_id, kind, call_id, tool, arguments,"
-                      + " arguments_hash, risk_level, reason, status, expires_at, created_at)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)")) {
+          {
+            PreparedStatement ps =
+                tx.prepare(
+                    "INSERT INTO approvals (tenant_id, id, run_id, kind, call_id, tool, arguments,"
+                        + " arguments_hash, risk_level, reason, status, expires_at, created_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)");
             int i = 0;
             ps.setString(++i, s.header().tenant());
             ps.setString(++i, a.approvalId());
@@ -513,14 +519,15 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           }
         }
         case RunEvent.ToolCallStarted t -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO tool_invocations (tool, idempotency_key, run_id, call_id,"
-                      + " first_seq, status, attempts, created_at, updated_at)"
-                      + " VALUES (?, ?, ?, ?, ?, 'started', ?, ?, ?)"
-                      + " ON CONFLICT (tool, idempotency_key) DO UPDATE SET status = 'started',"
-                      + " attempts = excluded.attempts, updated_at = excluded.updated_at"
-                      + " WHERE tool_invocations.run_id = excluded.run_id")) {
+          {
+            PreparedStatement ps =
+                tx.prepare(
+                    "INSERT INTO tool_invocations (tool, idempotency_key, run_id, call_id,"
+                        + " first_seq, status, attempts, created_at, updated_at)"
+                        + " VALUES (?, ?, ?, ?, ?, 'started', ?, ?, ?)"
+                        + " ON CONFLICT (tool, idempotency_key) DO UPDATE SET status = 'started',"
+                        + " attempts = excluded.attempts, updated_at = excluded.updated_at"
+                        + " WHERE tool_invocations.run_id = excluded.run_id");
             int i = 0;
             ps.setString(++i, t.tool());
             ps.setString(++i, t.idempotencyKey());
@@ -541,9 +548,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
             }
           }
         }
-        case RunEvent.ToolCallSucceeded t -> settle(c, runId, t.callId(), "succeeded", now);
-        case RunEvent.ToolCallFailed t -> settle(c, runId, t.callId(), "failed", now);
-        case RunEvent.ToolOutcomeUnknown t -> settle(c, runId, t.callId(), "unknown", now);
+        case RunEvent.ToolCallSucceeded t -> settle(tx, runId, t.callId(), "succeeded", now);
+        case RunEvent.ToolCallFailed t -> settle(tx, runId, t.callId(), "failed", now);
+        case RunEvent.ToolOutcomeUnknown t -> settle(tx, runId, t.callId(), "unknown", now);
         default -> {
           // The other events change only the run row, which comes from the state after them.
         }
@@ -551,12 +558,13 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     }
   }
 
-  private static void settle(Connection c, String runId, String callId, String status, long now)
+  private static void settle(Tx tx, String runId, String callId, String status, long now)
       throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE tool_invocations SET status = ?, updated_at = ? WHERE run_id = ?"
-                + " AND call_id = ?")) {
+    {
+      PreparedStatement ps =
+          tx.prepare(
+              "UPDATE tool_invocations SET status = ?, updated_at = ? WHERE run_id = ?"
+                  + " AND call_id = ?");
       ps.setString(1, status);
       ps.setLong(2, now);
       ps.setString(3, runId);
@@ -565,11 +573,12 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     }
   }
 
-  private static void insertCheckpoint(Connection c, Checkpoint cp, long now) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO run_checkpoints (run_id, through_seq, step, state, state_hash,"
-                + " previous_hash, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+  private static void insertCheckpoint(Tx tx, Checkpoint cp, long now) throws SQLException {
+    {
+      PreparedStatement ps =
+          tx.prepare(
+              "INSERT INTO run_checkpoints (run_id, through_seq, step, state, state_hash,"
+                  + " previous_hash, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       int i = 0;
       ps.setString(++i, cp.runId().value());
       ps.setLong(++i, cp.throughSeq());
@@ -728,10 +737,10 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
   /** Records a signal inside {@code tx}; empty if the run is missing, another's or ended. */
   private Optional<Long> signalIn(Tx tx, String tenant, String runId, SignalPayload payload)
       throws SQLException {
-    Connection c = tx.connection();
     long seq;
     long now;
-    try (PreparedStatement ps = c.prepareStatement(signalSql)) {
+    {
+      PreparedStatement ps = tx.prepare(signalSql);
       ps.setString(1, runId);
       ps.setString(2, tenant);
       try (ResultSet rs = ps.executeQuery()) {
@@ -742,9 +751,10 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         now = rs.getLong(2);
       }
     }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO run_signals (run_id, seq, kind, data, at) VALUES (?, ?, ?, ?, ?)")) {
+    {
+      PreparedStatement ps =
+          tx.prepare(
+              "INSERT INTO run_signals (run_id, seq, kind, data, at) VALUES (?, ?, ?, ?, ?)");
       ps.setString(1, runId);
       ps.setLong(2, seq);
       ps.setString(3, payload.kind());
@@ -782,7 +792,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           Connection c = tx.connection();
           boolean decided;
-          try (PreparedStatement ps = c.prepareStatement(decideSql)) {
+          {
+            PreparedStatement ps = tx.prepare(decideSql);
             ps.setString(1, decision.decision());
             ps.setString(2, decision.decidedBy());
             ps.setString(3, decision.approvalId());
@@ -806,7 +817,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           record Due(String id, String tenant) {}
           List<Due> due = new ArrayList<>();
-          try (PreparedStatement ps = tx.connection().prepareStatement(expireSql)) {
+          {
+            PreparedStatement ps = tx.prepare(expireSql);
             ps.setString(1, "keel");
             ps.setString(2, runId.value());
             try (ResultSet rs = ps.executeQuery()) {

@@ -70,7 +70,7 @@ public final class PostgresRunStore extends JdbcRunStore {
           e);
     }
     try {
-      StoreMigrations.migrate(pool, Dialect.POSTGRES, StoreMigrations.redact(config.url()));
+      StoreMigrations.ensure(pool, Dialect.POSTGRES, StoreMigrations.redact(config.url()));
     } catch (RuntimeException e) {
       pool.close();
       throw e;
@@ -113,10 +113,14 @@ public final class PostgresRunStore extends JdbcRunStore {
   <T> T writeMany(String what, Op<T> op) {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(true);
-      Tx tx = new Tx(c);
-      T result = op.run(tx);
-      tx.committed();
-      return result;
+      Tx tx = new Tx(c, null);
+      try {
+        T result = op.run(tx);
+        tx.committed();
+        return result;
+      } finally {
+        tx.closeStatements();
+      }
     } catch (SQLException e) {
       throw SqlErrors.wrap(what, e);
     }
@@ -151,7 +155,7 @@ public final class PostgresRunStore extends JdbcRunStore {
         work.wake(); // anything published while we were not listening is found by polling now
         PGConnection pg = c.unwrap(PGConnection.class);
         while (open) {
-          PGNotification[] ns = pg.getNotifications(500);
+          PGNotification[] ns = pg.getNotifications(200);
           if (ns == null) {
             continue;
           }
@@ -204,6 +208,9 @@ public final class PostgresRunStore extends JdbcRunStore {
   @Override
   public void close() {
     open = false;
+    for (GroupCommitter c : committers) {
+      c.stopSoon();
+    }
     for (GroupCommitter c : committers) {
       c.close();
     }

@@ -8,12 +8,15 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
 
 /**
  * The embedded store: one SQLite file in WAL mode with {@code synchronous=FULL}.
@@ -31,6 +34,8 @@ public final class SqliteRunStore extends JdbcRunStore {
   private final BlockingQueue<Connection> readers;
   private final List<Connection> allReaders = new ArrayList<>();
   private final GroupCommitter committer;
+  // Used only by the committer thread, while it holds the writer.
+  private final Map<String, PreparedStatement> statements = new HashMap<>();
 
   /**
    * Opens (creating if needed) and migrates the store at {@code config.url()}.
@@ -50,8 +55,9 @@ public final class SqliteRunStore extends JdbcRunStore {
           writer,
           "PRAGMA synchronous",
           config.synchronous() == SqliteConfig.Synchronous.FULL ? "2" : "1");
-      StoreMigrations.migrate(config.url(), "", "");
-      writer.setAutoCommit(false);
+      SQLiteDataSource ds = new SQLiteDataSource();
+      ds.setUrl(config.url());
+      StoreMigrations.ensure(ds, Dialect.SQLITE, config.url());
       readers = new ArrayBlockingQueue<>(config.readers());
       for (int i = 0; i < config.readers(); i++) {
         Connection r = open(true);
@@ -72,13 +78,34 @@ public final class SqliteRunStore extends JdbcRunStore {
             new GroupCommitter.ConnectionSource() {
               @Override
               public Connection acquire() {
+                // The write transaction (BEGIN IMMEDIATE, which sqlite-jdbc issues when autocommit
+                // goes off) is opened only while a batch runs: between batches this process holds
+                // no lock on the file, so other processes (workers, keel migrate, the CLI) can
+                // write.
                 writerLock.lock();
+                try {
+                  writer.setAutoCommit(false);
+                } catch (SQLException e) {
+                  writerLock.unlock();
+                  throw SqlErrors.wrap("beginning a SQLite write transaction", e);
+                }
                 return writer;
               }
 
               @Override
               public void release(Connection c, boolean broken) {
-                writerLock.unlock();
+                try {
+                  writer.setAutoCommit(true);
+                } catch (SQLException e) {
+                  // the next acquire will fail and report it
+                } finally {
+                  writerLock.unlock();
+                }
+              }
+
+              @Override
+              public Map<String, PreparedStatement> statementCache() {
+                return statements;
               }
             },
             config.maxBatch());
@@ -146,12 +173,25 @@ public final class SqliteRunStore extends JdbcRunStore {
     }
   }
 
+  /** The committer's counters: batches, requests, commit nanos, batch nanos. */
+  long[] commitStats() {
+    return committer.stats();
+  }
+
   /** Stops the committer after its queued writes, then closes every connection. */
   @Override
   public void close() {
     committer.close();
     writerLock.lock();
     try {
+      for (PreparedStatement ps : statements.values()) {
+        try {
+          ps.close();
+        } catch (SQLException ignored) {
+          // The connection closes next.
+        }
+      }
+      statements.clear();
       List<Connection> all = new ArrayList<>(allReaders);
       all.add(writer);
       closeAll(all);

@@ -1,6 +1,10 @@
 package dev.keel.store.jdbc;
 
 import dev.keel.store.StoreException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -16,6 +20,12 @@ import org.flywaydb.core.api.output.MigrateResult;
  * build knows (it was migrated by a newer Keel) is refused, never written to.
  */
 public final class StoreMigrations {
+  /**
+   * The newest schema version this build knows: the highest {@code V<n>__} in both migration
+   * folders (a test checks they agree). Keel's migration versions are whole numbers.
+   */
+  public static final int LATEST = 1;
+
   private StoreMigrations() {}
 
   /**
@@ -51,6 +61,60 @@ public final class StoreMigrations {
     return migrate(flyway, dialect, redact(url));
   }
 
+  /**
+   * Migrates the store behind {@code dataSource} unless its schema is already at {@link #LATEST},
+   * which is found with one query instead of a Flyway scan, so opening a current store is quick.
+   */
+  static Result ensure(DataSource dataSource, Dialect dialect, String where) {
+    Optional<Integer> applied;
+    try (Connection c = dataSource.getConnection()) {
+      applied = appliedVersion(c);
+    } catch (SQLException e) {
+      throw SqlErrors.wrap("reading the schema version of the store at " + where, e);
+    }
+    String database = dialect == Dialect.SQLITE ? "sqlite" : "postgresql";
+    if (applied.isPresent() && applied.get() == LATEST) {
+      return new Result(database, Optional.of(String.valueOf(LATEST)), String.valueOf(LATEST), 0);
+    }
+    if (applied.isPresent() && applied.get() > LATEST) {
+      throw newer(where, String.valueOf(applied.get()), String.valueOf(LATEST));
+    }
+    return migrate(dataSource, dialect, where);
+  }
+
+  /** The highest successfully applied version, or empty if there is no history or it failed. */
+  private static Optional<Integer> appliedVersion(Connection c) {
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL")) {
+      int max = 0;
+      while (rs.next()) {
+        String v = rs.getString(1);
+        if (!rs.getBoolean(2) || !v.matches("[0-9]{1,9}")) {
+          return Optional.empty(); // a failed or foreign migration: let Flyway report it
+        }
+        max = Math.max(max, Integer.parseInt(v));
+      }
+      return max == 0 ? Optional.empty() : Optional.of(max);
+    } catch (SQLException e) {
+      return Optional.empty(); // no history table yet
+    }
+  }
+
+  private static StoreException newer(String where, String found, String known) {
+    return new StoreException(
+        "the store at "
+            + where
+            + " has schema version "
+            + found
+            + ", but this Keel build knows schema versions up to "
+            + known
+            + ". It was migrated by a newer Keel: run that newer Keel (or restore a backup"
+            + " taken before the upgrade); this build will not write to it.",
+        false);
+  }
+
   static Result migrate(DataSource dataSource, Dialect dialect, String where) {
     Flyway flyway =
         Flyway.configure(StoreMigrations.class.getClassLoader())
@@ -66,18 +130,7 @@ public final class StoreMigrations {
       for (MigrationInfo m : flyway.info().all()) {
         if (m.getState() == MigrationState.FUTURE_SUCCESS
             || m.getState() == MigrationState.FUTURE_FAILED) {
-          throw new StoreException(
-              "the store at "
-                  + where
-                  + " has schema version "
-                  + m.getVersion()
-                  + " ("
-                  + m.getDescription()
-                  + "), but this Keel build knows schema versions up to "
-                  + newestKnown(flyway)
-                  + ". It was migrated by a newer Keel: run that newer Keel (or restore a backup"
-                  + " taken before the upgrade); this build will not write to it.",
-              false);
+          throw newer(where, m.getVersion() + " (" + m.getDescription() + ")", newestKnown(flyway));
         }
         known = String.valueOf(m.getVersion());
       }

@@ -7,15 +7,18 @@ import dev.keel.run.CrashPoint;
 import dev.keel.run.FaultInjector;
 import dev.keel.store.NewRun;
 import dev.keel.store.RunStore;
+import dev.keel.store.SignalPayload;
 import dev.keel.testkit.store.RunStoreContract;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,9 +32,26 @@ class PostgresRunStoreIT extends RunStoreContract {
           .orElse("jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
   private static final List<String> SCHEMAS = new ArrayList<>();
 
+  private static @Nullable String shared;
+
+  /** A store on this class's schema, emptied first; the schema is migrated once. */
   @Override
   protected RunStore newStore() {
-    return new PostgresRunStore(PostgresConfig.of(freshSchema()), FaultInjector.NONE);
+    synchronized (PostgresRunStoreIT.class) {
+      if (shared == null) {
+        shared = freshSchema();
+      } else {
+        try (Connection c = DriverManager.getConnection(shared);
+            Statement s = c.createStatement()) {
+          s.execute(
+              "TRUNCATE run_events, run_checkpoints, run_signals, approvals, tool_invocations,"
+                  + " runs");
+        } catch (SQLException e) {
+          throw new IllegalStateException("cannot empty " + shared, e);
+        }
+      }
+      return new PostgresRunStore(PostgresConfig.of(shared), FaultInjector.NONE);
+    }
   }
 
   private static synchronized String freshSchema() {
@@ -55,6 +75,7 @@ class PostgresRunStoreIT extends RunStoreContract {
       }
     }
     SCHEMAS.clear();
+    shared = null;
   }
 
   @Test
@@ -70,6 +91,35 @@ class PostgresRunStoreIT extends RunStoreContract {
       assertThatThrownBy(() -> s.create(n)).hasMessageContaining("B1_RUN_ROW_CREATED");
       assertThat(s.rows()).isEmpty();
       assertThat(s.events(n.runId(), 0, 10)).isEmpty();
+    }
+  }
+
+  @Test
+  void aSignalInOneProcessWakesAWorkerOfAnother() throws Exception {
+    String url = freshSchema();
+    try (RunStore a = new PostgresRunStore(PostgresConfig.of(url), FaultInjector.NONE);
+        RunStore b = new PostgresRunStore(PostgresConfig.of(url), FaultInjector.NONE)) {
+      NewRun n = newRun(newId(), TENANT, Optional.empty());
+      a.create(n);
+      Thread.sleep(300); // let b's listener settle
+      long[] waited = new long[1];
+      Thread waiter =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    long t0 = System.nanoTime();
+                    try {
+                      b.awaitWork(Duration.ofSeconds(20));
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                    waited[0] = System.nanoTime() - t0;
+                  });
+      Thread.sleep(200);
+      a.signal(TENANT, n.runId(), new SignalPayload.Pause("alice"));
+      waiter.join(Duration.ofSeconds(10));
+      assertThat(waiter.isAlive()).isFalse();
+      assertThat(Duration.ofNanos(waited[0])).isLessThan(Duration.ofSeconds(2));
     }
   }
 

@@ -8,6 +8,8 @@ import dev.keel.run.FaultInjector;
 import dev.keel.store.NewRun;
 import dev.keel.store.RunStore;
 import dev.keel.testkit.store.RunStoreContract;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,17 +17,33 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The store contract on a SQLite file, plus what only SQLite has. */
 class SqliteRunStoreTest extends RunStoreContract {
+  @TempDir static Path templateDir;
+  private static Path template;
   @TempDir Path dir;
   private int opened;
 
+  /** Migrates one file per class; every store starts from a copy of it. */
+  @BeforeAll
+  static void migrateTemplate() {
+    template = templateDir.resolve("template.db");
+    new SqliteRunStore(SqliteConfig.of("jdbc:sqlite:" + template), FaultInjector.NONE).close();
+  }
+
   @Override
   protected RunStore newStore() {
-    return new SqliteRunStore(SqliteConfig.of(url("keel-" + opened++ + ".db")), FaultInjector.NONE);
+    Path file = dir.resolve("keel-" + opened++ + ".db");
+    try {
+      Files.copy(template, file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new SqliteRunStore(SqliteConfig.of("jdbc:sqlite:" + file), FaultInjector.NONE);
   }
 
   private String url(String file) {
@@ -33,7 +51,33 @@ class SqliteRunStoreTest extends RunStoreContract {
   }
 
   @Test
-  void theFileIsInWalModeWithFullSync() throws Exception {
+  void aFreshFileIsMigratedToTheNewestSchema() {
+    StoreMigrations.Result r = StoreMigrations.migrate(url("fresh.db"), "", "");
+    assertThat(r.applied()).isPositive();
+    assertThat(r.to()).isEqualTo(String.valueOf(StoreMigrations.LATEST));
+    assertThat(StoreMigrations.migrate(url("fresh.db"), "", "").applied()).isZero();
+  }
+
+  @Test
+  void bothDatabasesHaveMigrationsUpToTheNewestVersion() {
+    for (String db : new String[] {"sqlite", "postgresql"}) {
+      String prefix = "db/migration/" + db + "/V" + StoreMigrations.LATEST + "__";
+      assertThat(getClass().getClassLoader().getResource("db/migration/" + db)).isNotNull();
+      assertThat(
+              java.util.Arrays.stream(
+                      new java.io.File(
+                              getClass()
+                                  .getClassLoader()
+                                  .getResource("db/migration/" + db)
+                                  .getFile())
+                          .list())
+                  .anyMatch(f -> ("db/migration/" + db + "/" + f).startsWith(prefix)))
+          .isTrue();
+    }
+  }
+
+  @Test
+  void theFileIsInWalMode() throws Exception {
     String url = url("keel-0.db");
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement();
