@@ -217,26 +217,24 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           Connection c = tx.connection();
           long now;
-          {
-            PreparedStatement ps = tx.prepare(insertRunSql);
-            int i = 0;
-            ps.setString(++i, run.tenant());
-            ps.setString(++i, run.runId().value());
-            ps.setString(++i, created.agentName());
-            ps.setString(++i, created.agentVersion());
-            ps.setString(++i, created.threadId().orElse(null));
-            ps.setString(++i, created.parentRunId().orElse(null));
-            ps.setString(++i, state.status().wire());
-            ps.setString(++i, state.phase().wire());
-            ps.setString(++i, run.created().hash());
-            ps.setString(++i, run.idempotencyKey().orElse(null));
-            ps.setString(++i, created.input().toString());
-            try (ResultSet rs = ps.executeQuery()) {
-              if (!rs.next()) {
-                return existing(c, run);
-              }
-              now = rs.getLong(1);
+          PreparedStatement ps = tx.prepare(insertRunSql);
+          int i = 0;
+          ps.setString(++i, run.tenant());
+          ps.setString(++i, run.runId().value());
+          ps.setString(++i, created.agentName());
+          ps.setString(++i, created.agentVersion());
+          ps.setString(++i, created.threadId().orElse(null));
+          ps.setString(++i, created.parentRunId().orElse(null));
+          ps.setString(++i, state.status().wire());
+          ps.setString(++i, state.phase().wire());
+          ps.setString(++i, run.created().hash());
+          ps.setString(++i, run.idempotencyKey().orElse(null));
+          ps.setString(++i, created.input().toString());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              return existing(c, run);
             }
+            now = rs.getLong(1);
           }
           faults.at(CrashPoint.B1_RUN_ROW_CREATED, run.runId());
           insertEvents(tx, List.of(run.created()));
@@ -285,23 +283,21 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           record Claimed(Lease lease, long readyAt) {}
           List<Claimed> out = new ArrayList<>();
-          {
-            PreparedStatement ps = tx.prepare(claimSql);
-            ps.setString(1, workerId);
-            ps.setLong(2, ttl.toMillis());
-            ps.setInt(3, max);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(
-                    new Claimed(
-                        new Lease(
-                            RunId.of(rs.getString(1)),
-                            workerId,
-                            rs.getLong(2),
-                            rs.getLong(3),
-                            Instant.ofEpochMilli(rs.getLong(4))),
-                        rs.getLong(5)));
-              }
+          PreparedStatement ps = tx.prepare(claimSql);
+          ps.setString(1, workerId);
+          ps.setLong(2, ttl.toMillis());
+          ps.setInt(3, max);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(
+                  new Claimed(
+                      new Lease(
+                          RunId.of(rs.getString(1)),
+                          workerId,
+                          rs.getLong(2),
+                          rs.getLong(3),
+                          Instant.ofEpochMilli(rs.getLong(4))),
+                      rs.getLong(5)));
             }
           }
           out.sort(
@@ -318,20 +314,18 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         "renewing the leases of " + workerId,
         tx -> {
           List<Lease> out = new ArrayList<>();
-          {
-            PreparedStatement ps = tx.prepare(renewSql);
-            ps.setLong(1, ttl.toMillis());
-            ps.setString(2, workerId);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(
-                    new Lease(
-                        RunId.of(rs.getString(1)),
-                        workerId,
-                        rs.getLong(2),
-                        rs.getLong(3),
-                        Instant.ofEpochMilli(rs.getLong(4))));
-              }
+          PreparedStatement ps = tx.prepare(renewSql);
+          ps.setLong(1, ttl.toMillis());
+          ps.setString(2, workerId);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(
+                  new Lease(
+                      RunId.of(rs.getString(1)),
+                      workerId,
+                      rs.getLong(2),
+                      rs.getLong(3),
+                      Instant.ofEpochMilli(rs.getLong(4))));
             }
           }
           out.sort(Comparator.comparing(Lease::runId));
@@ -358,50 +352,48 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           long now;
           Long expiresAt;
           Long readyAt;
-          {
-            PreparedStatement ps = tx.prepare(fenceSql);
-            int i = 0;
-            ps.setString(++i, s.status().wire());
-            ps.setString(++i, s.phase().wire());
-            ps.setInt(++i, s.step());
-            ps.setLong(++i, s.lastSeq());
-            ps.setString(++i, s.chainHash());
-            ps.setInt(++i, s.usage().modelCalls());
-            ps.setInt(++i, s.usage().toolCalls());
-            ps.setLong(++i, s.usage().inputTokens());
-            ps.setLong(++i, s.usage().outputTokens());
-            ps.setLong(++i, s.usage().costMicros());
-            ps.setString(++i, s.output().map(JsonObject::toString).orElse(null));
-            ps.setString(
-                ++i,
-                s.error()
-                    .map(e -> JsonValue.object("code", e.code(), "message", e.message()).toString())
-                    .orElse(null));
-            ps.setInt(++i, terminal ? 1 : 0);
-            ps.setInt(++i, release ? 1 : 0);
-            ps.setInt(++i, release ? 1 : 0);
-            ps.setLong(++i, a.leaseTime().toMillis());
-            ps.setInt(++i, release ? 1 : 0);
-            ps.setInt(++i, terminal ? 1 : 0);
-            ps.setLong(++i, s.signalsConsumed());
-            if (timer == null) {
-              ps.setNull(++i, Types.BIGINT);
-            } else {
-              ps.setLong(++i, timer);
+          PreparedStatement ps = tx.prepare(fenceSql);
+          int i = 0;
+          ps.setString(++i, s.status().wire());
+          ps.setString(++i, s.phase().wire());
+          ps.setInt(++i, s.step());
+          ps.setLong(++i, s.lastSeq());
+          ps.setString(++i, s.chainHash());
+          ps.setInt(++i, s.usage().modelCalls());
+          ps.setInt(++i, s.usage().toolCalls());
+          ps.setLong(++i, s.usage().inputTokens());
+          ps.setLong(++i, s.usage().outputTokens());
+          ps.setLong(++i, s.usage().costMicros());
+          ps.setString(++i, s.output().map(JsonObject::toString).orElse(null));
+          ps.setString(
+              ++i,
+              s.error()
+                  .map(e -> JsonValue.object("code", e.code(), "message", e.message()).toString())
+                  .orElse(null));
+          ps.setInt(++i, terminal ? 1 : 0);
+          ps.setInt(++i, release ? 1 : 0);
+          ps.setInt(++i, release ? 1 : 0);
+          ps.setLong(++i, a.leaseTime().toMillis());
+          ps.setInt(++i, release ? 1 : 0);
+          ps.setInt(++i, terminal ? 1 : 0);
+          ps.setLong(++i, s.signalsConsumed());
+          if (timer == null) {
+            ps.setNull(++i, Types.BIGINT);
+          } else {
+            ps.setLong(++i, timer);
+          }
+          ps.setString(++i, lease.runId().value());
+          ps.setString(++i, lease.workerId());
+          ps.setLong(++i, lease.epoch());
+          ps.setLong(++i, a.expectedLastSeq());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              throw leaseLost(c, a);
             }
-            ps.setString(++i, lease.runId().value());
-            ps.setString(++i, lease.workerId());
-            ps.setLong(++i, lease.epoch());
-            ps.setLong(++i, a.expectedLastSeq());
-            try (ResultSet rs = ps.executeQuery()) {
-              if (!rs.next()) {
-                throw leaseLost(c, a);
-              }
-              signalSeq = rs.getLong(1);
-              expiresAt = nullableLong(rs, 2);
-              readyAt = nullableLong(rs, 3);
-              now = rs.getLong(4);
-            }
+            signalSeq = rs.getLong(1);
+            expiresAt = nullableLong(rs, 2);
+            readyAt = nullableLong(rs, 3);
+            now = rs.getLong(4);
           }
           insertEvents(tx, a.events());
           project(tx, s, a.events(), now);
@@ -463,29 +455,27 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     if (events.isEmpty()) {
       return;
     }
-    {
-      PreparedStatement ps =
-          tx.prepare(
-              "INSERT INTO run_events (run_id, seq, type, data, at, epoch, hash)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?)");
-      for (RecordedEvent e : events) {
-        EventEnvelope env = e.envelope();
-        ps.setString(1, env.runId().value());
-        ps.setLong(2, env.seq());
-        ps.setString(3, env.event().type());
-        ps.setString(4, EventCodec.encode(env.event()));
-        ps.setString(5, env.at().toString());
-        ps.setLong(6, env.epoch());
-        ps.setString(7, e.hash());
-        if (events.size() == 1) {
-          ps.executeUpdate();
-        } else {
-          ps.addBatch();
-        }
+    PreparedStatement ps =
+        tx.prepare(
+            "INSERT INTO run_events (run_id, seq, type, data, at, epoch, hash)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (RecordedEvent e : events) {
+      EventEnvelope env = e.envelope();
+      ps.setString(1, env.runId().value());
+      ps.setLong(2, env.seq());
+      ps.setString(3, env.event().type());
+      ps.setString(4, EventCodec.encode(env.event()));
+      ps.setString(5, env.at().toString());
+      ps.setLong(6, env.epoch());
+      ps.setString(7, e.hash());
+      if (events.size() == 1) {
+        ps.executeUpdate();
+      } else {
+        ps.addBatch();
       }
-      if (events.size() > 1) {
-        ps.executeBatch();
-      }
+    }
+    if (events.size() > 1) {
+      ps.executeBatch();
     }
   }
 
@@ -496,56 +486,52 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     for (RecordedEvent recorded : events) {
       switch (recorded.envelope().event()) {
         case RunEvent.ApprovalRequested a -> {
-          {
-            PreparedStatement ps =
-                tx.prepare(
-                    "INSERT INTO approvals (tenant_id, id, run_id, kind, call_id, tool, arguments,"
-                        + " arguments_hash, risk_level, reason, status, expires_at, created_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)");
-            int i = 0;
-            ps.setString(++i, s.header().tenant());
-            ps.setString(++i, a.approvalId());
-            ps.setString(++i, runId);
-            ps.setString(++i, a.kind());
-            ps.setString(++i, a.callId());
-            ps.setString(++i, a.tool());
-            ps.setString(++i, a.arguments().toString());
-            ps.setString(++i, a.argumentsHash());
-            ps.setInt(++i, a.riskLevel());
-            ps.setString(++i, a.reason());
-            ps.setLong(++i, a.expiresAt().toEpochMilli());
-            ps.setLong(++i, now);
-            ps.executeUpdate();
-          }
+          PreparedStatement ps =
+              tx.prepare(
+                  "INSERT INTO approvals (tenant_id, id, run_id, kind, call_id, tool, arguments,"
+                      + " arguments_hash, risk_level, reason, status, expires_at, created_at)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)");
+          int i = 0;
+          ps.setString(++i, s.header().tenant());
+          ps.setString(++i, a.approvalId());
+          ps.setString(++i, runId);
+          ps.setString(++i, a.kind());
+          ps.setString(++i, a.callId());
+          ps.setString(++i, a.tool());
+          ps.setString(++i, a.arguments().toString());
+          ps.setString(++i, a.argumentsHash());
+          ps.setInt(++i, a.riskLevel());
+          ps.setString(++i, a.reason());
+          ps.setLong(++i, a.expiresAt().toEpochMilli());
+          ps.setLong(++i, now);
+          ps.executeUpdate();
         }
         case RunEvent.ToolCallStarted t -> {
-          {
-            PreparedStatement ps =
-                tx.prepare(
-                    "INSERT INTO tool_invocations (tool, idempotency_key, run_id, call_id,"
-                        + " first_seq, status, attempts, created_at, updated_at)"
-                        + " VALUES (?, ?, ?, ?, ?, 'started', ?, ?, ?)"
-                        + " ON CONFLICT (tool, idempotency_key) DO UPDATE SET status = 'started',"
-                        + " attempts = excluded.attempts, updated_at = excluded.updated_at"
-                        + " WHERE tool_invocations.run_id = excluded.run_id");
-            int i = 0;
-            ps.setString(++i, t.tool());
-            ps.setString(++i, t.idempotencyKey());
-            ps.setString(++i, runId);
-            ps.setString(++i, t.callId());
-            ps.setLong(++i, recorded.envelope().seq());
-            ps.setInt(++i, t.attempt());
-            ps.setLong(++i, now);
-            ps.setLong(++i, now);
-            if (ps.executeUpdate() == 0) {
-              throw new IllegalStateException(
-                  "idempotency key "
-                      + t.idempotencyKey()
-                      + " of "
-                      + t.tool()
-                      + " already belongs to another run than "
-                      + runId);
-            }
+          PreparedStatement ps =
+              tx.prepare(
+                  "INSERT INTO tool_invocations (tool, idempotency_key, run_id, call_id,"
+                      + " first_seq, status, attempts, created_at, updated_at)"
+                      + " VALUES (?, ?, ?, ?, ?, 'started', ?, ?, ?)"
+                      + " ON CONFLICT (tool, idempotency_key) DO UPDATE SET status = 'started',"
+                      + " attempts = excluded.attempts, updated_at = excluded.updated_at"
+                      + " WHERE tool_invocations.run_id = excluded.run_id");
+          int i = 0;
+          ps.setString(++i, t.tool());
+          ps.setString(++i, t.idempotencyKey());
+          ps.setString(++i, runId);
+          ps.setString(++i, t.callId());
+          ps.setLong(++i, recorded.envelope().seq());
+          ps.setInt(++i, t.attempt());
+          ps.setLong(++i, now);
+          ps.setLong(++i, now);
+          if (ps.executeUpdate() == 0) {
+            throw new IllegalStateException(
+                "idempotency key "
+                    + t.idempotencyKey()
+                    + " of "
+                    + t.tool()
+                    + " already belongs to another run than "
+                    + runId);
           }
         }
         case RunEvent.ToolCallSucceeded t -> settle(tx, runId, t.callId(), "succeeded", now);
@@ -560,36 +546,32 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
 
   private static void settle(Tx tx, String runId, String callId, String status, long now)
       throws SQLException {
-    {
-      PreparedStatement ps =
-          tx.prepare(
-              "UPDATE tool_invocations SET status = ?, updated_at = ? WHERE run_id = ?"
-                  + " AND call_id = ?");
-      ps.setString(1, status);
-      ps.setLong(2, now);
-      ps.setString(3, runId);
-      ps.setString(4, callId);
-      ps.executeUpdate();
-    }
+    PreparedStatement ps =
+        tx.prepare(
+            "UPDATE tool_invocations SET status = ?, updated_at = ? WHERE run_id = ?"
+                + " AND call_id = ?");
+    ps.setString(1, status);
+    ps.setLong(2, now);
+    ps.setString(3, runId);
+    ps.setString(4, callId);
+    ps.executeUpdate();
   }
 
   private static void insertCheckpoint(Tx tx, Checkpoint cp, long now) throws SQLException {
-    {
-      PreparedStatement ps =
-          tx.prepare(
-              "INSERT INTO run_checkpoints (run_id, through_seq, step, state, state_hash,"
-                  + " previous_hash, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-      int i = 0;
-      ps.setString(++i, cp.runId().value());
-      ps.setLong(++i, cp.throughSeq());
-      ps.setInt(++i, cp.step());
-      ps.setString(++i, StateCodec.toJson(cp.state()).toString());
-      ps.setString(++i, cp.stateHash());
-      ps.setString(++i, cp.previousHash());
-      ps.setString(++i, cp.hash());
-      ps.setLong(++i, now);
-      ps.executeUpdate();
-    }
+    PreparedStatement ps =
+        tx.prepare(
+            "INSERT INTO run_checkpoints (run_id, through_seq, step, state, state_hash,"
+                + " previous_hash, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    int i = 0;
+    ps.setString(++i, cp.runId().value());
+    ps.setLong(++i, cp.throughSeq());
+    ps.setInt(++i, cp.step());
+    ps.setString(++i, StateCodec.toJson(cp.state()).toString());
+    ps.setString(++i, cp.stateHash());
+    ps.setString(++i, cp.previousHash());
+    ps.setString(++i, cp.hash());
+    ps.setLong(++i, now);
+    ps.executeUpdate();
   }
 
   @Override
@@ -739,29 +721,24 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
       throws SQLException {
     long seq;
     long now;
-    {
-      PreparedStatement ps = tx.prepare(signalSql);
-      ps.setString(1, runId);
-      ps.setString(2, tenant);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return Optional.empty();
-        }
-        seq = rs.getLong(1);
-        now = rs.getLong(2);
+    PreparedStatement bump = tx.prepare(signalSql);
+    bump.setString(1, runId);
+    bump.setString(2, tenant);
+    try (ResultSet rs = bump.executeQuery()) {
+      if (!rs.next()) {
+        return Optional.empty();
       }
+      seq = rs.getLong(1);
+      now = rs.getLong(2);
     }
-    {
-      PreparedStatement ps =
-          tx.prepare(
-              "INSERT INTO run_signals (run_id, seq, kind, data, at) VALUES (?, ?, ?, ?, ?)");
-      ps.setString(1, runId);
-      ps.setLong(2, seq);
-      ps.setString(3, payload.kind());
-      ps.setString(4, SignalCodec.encode(payload));
-      ps.setLong(5, now);
-      ps.executeUpdate();
-    }
+    PreparedStatement ps =
+        tx.prepare("INSERT INTO run_signals (run_id, seq, kind, data, at) VALUES (?, ?, ?, ?, ?)");
+    ps.setString(1, runId);
+    ps.setLong(2, seq);
+    ps.setString(3, payload.kind());
+    ps.setString(4, SignalCodec.encode(payload));
+    ps.setLong(5, now);
+    ps.executeUpdate();
     wakeAfter(tx, now, now);
     return Optional.of(seq);
   }
@@ -792,15 +769,13 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           Connection c = tx.connection();
           boolean decided;
-          {
-            PreparedStatement ps = tx.prepare(decideSql);
-            ps.setString(1, decision.decision());
-            ps.setString(2, decision.decidedBy());
-            ps.setString(3, decision.approvalId());
-            ps.setString(4, tenant);
-            try (ResultSet rs = ps.executeQuery()) {
-              decided = rs.next();
-            }
+          PreparedStatement ps = tx.prepare(decideSql);
+          ps.setString(1, decision.decision());
+          ps.setString(2, decision.decidedBy());
+          ps.setString(3, decision.approvalId());
+          ps.setString(4, tenant);
+          try (ResultSet rs = ps.executeQuery()) {
+            decided = rs.next();
           }
           if (decided) {
             signalIn(tx, tenant, runId.get(), decision);
@@ -817,14 +792,12 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         tx -> {
           record Due(String id, String tenant) {}
           List<Due> due = new ArrayList<>();
-          {
-            PreparedStatement ps = tx.prepare(expireSql);
-            ps.setString(1, "keel");
-            ps.setString(2, runId.value());
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                due.add(new Due(rs.getString(1), rs.getString(2)));
-              }
+          PreparedStatement ps = tx.prepare(expireSql);
+          ps.setString(1, "keel");
+          ps.setString(2, runId.value());
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              due.add(new Due(rs.getString(1), rs.getString(2)));
             }
           }
           due.sort(Comparator.comparing(Due::id));
