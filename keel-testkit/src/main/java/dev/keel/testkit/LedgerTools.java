@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * Tools whose side effects land in a {@link LedgerService}: {@code ledger.charge} honours the
- * idempotency key; {@code ledger.notify} does not, and asks a person when its outcome is unknown.
+ * idempotency key; {@code ledger.notify} does not, and asks a person when its outcome is unknown;
+ * {@code ledger.transfer} honours the key and, at risk level 3, needs an approval.
  */
 public final class LedgerTools {
   private LedgerTools() {}
