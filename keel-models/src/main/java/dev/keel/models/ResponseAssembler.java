@@ -23,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  * The assembler takes any provider key and numbers calls by first appearance, so deltas and the
  * final list share one index space. Arguments are parsed only when the stream completes; a stream
  * that ends without a finish reason is truncated and fails as {@code MALFORMED_RESPONSE}, never as
- * a partial answer.
+ * a partial answer. An answer with tool calls that stopped normally or for a reason the adapter
+ * does not know (Ollama and Gemini report plain stops) finishes as {@code TOOL_CALLS}.
  */
 public final class ResponseAssembler {
   private final String provider;
@@ -136,7 +137,7 @@ public final class ResponseAssembler {
               provider, "the arguments of tool call " + call.id + " (" + call.name + ")", args);
       out.add(new ToolCallRequest(call.id, call.name, parsed));
     }
-    if (!out.isEmpty() && reason == FinishReason.STOP) {
+    if (!out.isEmpty() && (reason == FinishReason.STOP || reason == FinishReason.OTHER)) {
       reason = FinishReason.TOOL_CALLS;
     }
     return new ModelResponse(model, text.toString(), out, usage, reason);

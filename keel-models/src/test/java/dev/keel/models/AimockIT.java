@@ -11,6 +11,7 @@ import dev.keel.model.ModelRequest;
 import dev.keel.model.ModelResponse;
 import dev.keel.model.ToolCallRequest;
 import dev.keel.models.anthropic.AnthropicProvider;
+import dev.keel.models.bedrock.BedrockProvider;
 import dev.keel.models.gemini.GeminiProvider;
 import dev.keel.models.http.HttpEndpoint;
 import dev.keel.models.http.SecretRef;
@@ -132,6 +133,26 @@ class AimockIT {
   @Test
   void gemini() {
     toolRoundTrip(new GeminiProvider(endpoint("gemini", "")));
+  }
+
+  @Test
+  void bedrockConverseStreamSignedWithSigV4() {
+    BedrockProvider.AwsAuth auth =
+        new BedrockProvider.AwsAuth(
+            "us-east-1",
+            new SecretRef.Fixed("AKIDTEST"),
+            new SecretRef.Fixed("test-secret"),
+            new SecretRef.None());
+    HttpEndpoint e = endpoint("bedrock", "");
+    HttpEndpoint unkeyed =
+        new HttpEndpoint(
+            e.provider(),
+            e.baseUrl(),
+            new SecretRef.None(),
+            e.connectTimeout(),
+            e.requestTimeout(),
+            Map.of());
+    toolRoundTrip(new BedrockProvider(unkeyed, auth));
   }
 
   @Test
