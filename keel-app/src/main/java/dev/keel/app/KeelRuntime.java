@@ -139,7 +139,7 @@ public final class KeelRuntime implements AutoCloseable {
   }
 
   private Optional<String> ensureAdminKey() {
-    if (!keys.all().isEmpty()) {
+    if (keys.all().stream().anyMatch(k -> k.role() == Role.ADMIN)) {
       return Optional.empty();
     }
     IssuedKey k = KeyTokens.issue(keys, "default", Role.ADMIN, Set.of(), Instant.now());
