@@ -122,7 +122,7 @@ public final class PostgresRunStore extends JdbcRunStore {
         tx.closeStatements();
       }
     } catch (SQLException e) {
-      throw SqlErrors.wrap(what, e);
+      throw SqlErrors.wrap(what + " (PostgreSQL " + StoreMigrations.redact(config.url()) + ")", e);
     }
   }
 
@@ -132,7 +132,7 @@ public final class PostgresRunStore extends JdbcRunStore {
       c.setAutoCommit(true);
       return op.run(c);
     } catch (SQLException e) {
-      throw SqlErrors.wrap(what, e);
+      throw SqlErrors.wrap(what + " (PostgreSQL " + StoreMigrations.redact(config.url()) + ")", e);
     }
   }
 

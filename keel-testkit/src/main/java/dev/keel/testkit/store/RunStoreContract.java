@@ -68,10 +68,10 @@ public abstract class RunStoreContract {
   protected static final String TENANT = "acme";
 
   /** A short lease, for expiry cases. */
-  protected static final Duration SHORT = Duration.ofMillis(300);
+  protected static final Duration SHORT = Duration.ofMillis(600);
 
   /** Comfortably longer than {@link #SHORT}. */
-  protected static final Duration PAST_SHORT = Duration.ofMillis(500);
+  protected static final Duration PAST_SHORT = Duration.ofMillis(800);
 
   /** A lease that does not expire during a case. */
   protected static final Duration LONG = Duration.ofSeconds(30);
@@ -571,11 +571,11 @@ public abstract class RunStoreContract {
   @Test
   void aReleaseWithATimerMakesTheRunClaimableThen() throws Exception {
     Handle h = started("w1");
-    Instant readyAt = store.now().plus(Duration.ofMillis(400));
+    Instant readyAt = store.now().plus(SHORT);
     h.write(new Disposition.Release(Optional.of(readyAt)), new RunEvent.RunWaiting("timer"));
 
     assertThat(store.claim("w2", LONG, 10)).isEmpty();
-    elapse(Duration.ofMillis(600));
+    elapse(PAST_SHORT);
     assertThat(store.claim("w2", LONG, 10)).extracting(Lease::runId).containsExactly(h.id);
   }
 

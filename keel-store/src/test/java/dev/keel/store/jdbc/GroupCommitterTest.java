@@ -1,0 +1,153 @@
+package dev.keel.store.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keel.store.StoreException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The committer on a scripted connection: savepoints isolate failures; a failed commit fails all.
+ */
+class GroupCommitterTest {
+  /** What the fake connection was asked to do, in order. */
+  private final List<String> calls = new CopyOnWriteArrayList<>();
+
+  private final AtomicBoolean commitFails = new AtomicBoolean();
+
+  private Connection connection() {
+    return (Connection)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "setSavepoint" -> savepoint();
+                  case "rollback" -> record(args == null ? "rollback" : "rollback to savepoint");
+                  case "commit" -> commit();
+                  default -> null;
+                });
+  }
+
+  private Savepoint savepoint() {
+    calls.add("savepoint");
+    return (Savepoint)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(), new Class<?>[] {Savepoint.class}, (p, m, a) -> null);
+  }
+
+  private @Nullable Object record(String call) {
+    calls.add(call);
+    return null;
+  }
+
+  private @Nullable Object commit() throws SQLException {
+    calls.add("commit");
+    if (commitFails.get()) {
+      throw new SQLException("disk I/O error", "58030");
+    }
+    return null;
+  }
+
+  private GroupCommitter committer(CountDownLatch gate) {
+    Connection c = connection();
+    return new GroupCommitter(
+        "test-committer",
+        new GroupCommitter.ConnectionSource() {
+          @Override
+          public Connection acquire() {
+            try {
+              gate.await(); // hold the first batch until every request is queued
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return c;
+          }
+
+          @Override
+          public void release(Connection conn, boolean broken) {}
+        },
+        64);
+  }
+
+  @Test
+  void aLoneWriteCommitsAtOnceWithoutASavepoint() {
+    CountDownLatch open = new CountDownLatch(0);
+    try (GroupCommitter gc = committer(open)) {
+      Integer result = gc.submit("one", tx -> 42);
+      assertThat(result).isEqualTo(42);
+    }
+    assertThat(calls).containsExactly("commit");
+  }
+
+  @Test
+  void aFailingWriteRollsBackToItsSavepointAndFailsAlone() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    List<Future<Integer>> results = new ArrayList<>();
+    try (GroupCommitter gc = committer(gate);
+        ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      results.add(ex.submit(() -> gc.submit("blocker", tx -> 0)));
+      Thread.sleep(100); // the committer now waits in acquire() with the blocker
+      for (int i = 1; i <= 5; i++) {
+        int n = i;
+        results.add(
+            ex.submit(
+                () ->
+                    gc.submit(
+                        "write " + n,
+                        tx -> {
+                          if (n == 3) {
+                            throw new IllegalStateException("fenced");
+                          }
+                          return n;
+                        })));
+      }
+      Thread.sleep(200);
+      gate.countDown();
+      for (int i = 0; i < results.size(); i++) {
+        Future<Integer> f = results.get(i);
+        if (i == 3) {
+          assertThatThrownBy(f::get).hasRootCauseMessage("fenced");
+        } else {
+          assertThat(f.get()).isEqualTo(i);
+        }
+      }
+    }
+    assertThat(calls).contains("rollback to savepoint");
+    assertThat(calls.stream().filter("commit"::equals).count()).isEqualTo(2);
+  }
+
+  @Test
+  void aFailedCommitFailsEveryWriteOfTheBatchAsUnknown() throws Exception {
+    commitFails.set(true);
+    CountDownLatch gate = new CountDownLatch(1);
+    List<Future<Integer>> results = new ArrayList<>();
+    try (GroupCommitter gc = committer(gate);
+        ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 4; i++) {
+        int n = i;
+        results.add(ex.submit(() -> gc.submit("write " + n, tx -> n)));
+      }
+      Thread.sleep(200);
+      gate.countDown();
+      for (Future<Integer> f : results) {
+        assertThatThrownBy(f::get)
+            .hasCauseInstanceOf(StoreException.class)
+            .hasMessageContaining("may or may not have committed");
+      }
+    }
+  }
+}
