@@ -42,6 +42,8 @@ public final class FixtureServer implements AutoCloseable {
 
   private final HttpServer server;
   private final ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
+  private volatile java.util.function.Supplier<Reply> fallback =
+      () -> new Reply(599, Map.of(), "no fixture queued".getBytes(StandardCharsets.UTF_8), 0);
   private final List<Recorded> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
   FixtureServer() {
@@ -68,8 +70,7 @@ public final class FixtureServer implements AutoCloseable {
                     body));
             Reply reply = replies.poll();
             if (reply == null) {
-              reply =
-                  new Reply(599, Map.of(), "no fixture queued".getBytes(StandardCharsets.UTF_8), 0);
+              reply = fallback.get();
             }
             if (reply.delayMillis() > 0) {
               Thread.sleep(reply.delayMillis());
@@ -91,6 +92,11 @@ public final class FixtureServer implements AutoCloseable {
 
   public URI baseUrl() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  /** Answers with {@code supplier} whenever no reply is queued. */
+  public void answerWith(java.util.function.Supplier<Reply> supplier) {
+    this.fallback = supplier;
   }
 
   public void enqueue(Reply reply) {
