@@ -83,7 +83,8 @@ class StoreThroughputBench {
     }
     try (RunStore s =
         new PostgresRunStore(
-            PostgresConfig.of(PG + "&currentSchema=" + schema), FaultInjector.NONE)) {
+            PostgresConfig.of(PG + (PG.contains("?") ? "&" : "?") + "currentSchema=" + schema),
+            FaultInjector.NONE)) {
       run("postgres", s);
     } finally {
       try (Connection c = DriverManager.getConnection(PG);

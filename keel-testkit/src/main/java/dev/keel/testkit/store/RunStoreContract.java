@@ -615,6 +615,33 @@ public abstract class RunStoreContract {
   }
 
   @Test
+  void concurrentSignalsGetDenseSequences() throws Exception {
+    Handle h = started("w1");
+    int n = 50;
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Optional<Long>>> seqs = new ArrayList<>();
+    try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < n; i++) {
+        String text = "message " + i;
+        seqs.add(
+            ex.submit(
+                () -> {
+                  go.await();
+                  return store.signal(TENANT, h.id, new SignalPayload.UserMessage(text, "alice"));
+                }));
+      }
+      go.countDown();
+    }
+    Set<Long> got = new HashSet<>();
+    for (Future<Optional<Long>> f : seqs) {
+      got.add(f.get().orElseThrow());
+    }
+    assertThat(got).hasSize(n).allMatch(seq -> seq >= 1 && seq <= n);
+    assertThat(store.signals(h.id, 0)).extracting(Signal::seq).hasSize(n).isSorted();
+    assertThat(row(h).signalSeq()).isEqualTo(n);
+  }
+
+  @Test
   void aSignalToAnEndedRunIsRefused() {
     Handle h = started("w1");
     h.write(complete());
@@ -741,6 +768,24 @@ public abstract class RunStoreContract {
     assertThat(d.decision()).isEqualTo(finalRecord.status());
     assertThat(d.decidedBy()).isEqualTo(finalRecord.decidedBy().orElseThrow());
     assertThat(store.claim("w2", LONG, 10)).extracting(Lease::runId).containsExactly(h.id);
+  }
+
+  @Test
+  void anApprovalOfAnEndedRunIsNotDecided() {
+    Handle h = awaitingApproval("apr_1", at().plusSeconds(600));
+    long cancel =
+        store.signal(TENANT, h.id, new SignalPayload.Cancel("stop", "alice")).orElseThrow();
+    h.claim("w2", LONG);
+    h.write(new RunEvent.RunCancelled("stop", cancel));
+
+    Optional<ApprovalRecord> after =
+        store.decide(
+            TENANT,
+            new SignalPayload.ApprovalDecision("apr_1", "approved", "bob", Optional.empty(), ""));
+
+    assertThat(after.orElseThrow().status()).isEqualTo("pending");
+    assertThat(store.signals(h.id, 0)).hasSize(1);
+    assertThat(row(h).status()).isEqualTo(RunStatus.CANCELLED);
   }
 
   @Test
