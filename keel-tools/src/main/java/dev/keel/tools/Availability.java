@@ -1,5 +1,6 @@
 package dev.keel.tools;
 
+import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 
@@ -41,7 +42,7 @@ public record Availability(
 
   /** A copy that also requires {@code flag}. */
   public Availability requiringFlag(String flag) {
-    var flags = new java.util.HashSet<>(requiredFlags);
+    var flags = new HashSet<>(requiredFlags);
     flags.add(flag);
     return new Availability(tenants, tiers, locales, flags);
   }

@@ -1,6 +1,7 @@
 package dev.keel.tools;
 
 import dev.keel.tool.Tool;
+import dev.keel.tool.ToolPolicy;
 import dev.keel.tool.ToolRegistry;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The tools of one deployment. Registration wraps each tool in a {@link GovernedTool}, which checks
@@ -52,6 +54,27 @@ public final class ToolCatalog {
   /** Every registered tool, governed, in registration order. */
   public Collection<GovernedTool> all() {
     return tools.values();
+  }
+
+  /** Every registered tool, governed, as the core registry the engine takes. */
+  public ToolRegistry registry() {
+    return new ToolRegistry(tools.values());
+  }
+
+  /**
+   * A deployment-wide policy for an engine that holds one {@link ToolPolicy} for all runs: each
+   * call is decided as {@link #forRun} would for the profile {@code profiles} gives the call's
+   * tenant (tier, locale, flags, scopes), with the agent policy {@code agent}. Without a run it
+   * cannot bound invalid proposals per run (the engine's step cap does); prefer {@link #forRun}
+   * where the engine can build a policy per run.
+   */
+  public ToolPolicy deploymentPolicy(Function<String, RunProfile> profiles, AgentToolPolicy agent) {
+    Objects.requireNonNull(profiles, "profiles");
+    Objects.requireNonNull(agent, "agent");
+    return (tenant, spec, arguments) ->
+        forRun(profiles.apply(tenant), agent, Integer.MAX_VALUE)
+            .policy()
+            .decide(tenant, spec, arguments);
   }
 
   /** Filters the catalog for a run with the default bound on invalid proposals. */

@@ -118,4 +118,30 @@ class ToolCatalogTest {
                 .decide("acme", catalog.find("t.undo").orElseThrow().spec(), json("{\"q\":\"x\"}")))
         .isInstanceOf(dev.keel.tool.PolicyVerdict.Deny.class);
   }
+
+  @Test
+  void deploymentPolicyDecidesPerTenantProfile() {
+    ToolCatalog catalog =
+        new ToolCatalog(
+            List.of(
+                new Fixtures.Spy(contract("t.read", 0).build()).tool,
+                new Fixtures.Spy(
+                        contract("t.acme", 0).availability(Availability.tenants("acme")).build())
+                    .tool,
+                new Fixtures.Spy(contract("t.send", 3).build()).tool),
+            env.runtime);
+    dev.keel.tool.ToolPolicy policy =
+        catalog.deploymentPolicy(Fixtures::profile, AgentToolPolicy.STRICT);
+    var ok = json("{\"q\":\"x\"}");
+    var acmeSpec = catalog.find("t.acme").orElseThrow().spec();
+    assertThat(policy.decide("acme", acmeSpec, ok))
+        .isInstanceOf(dev.keel.tool.PolicyVerdict.Allow.class);
+    assertThat(policy.decide("globex", acmeSpec, ok))
+        .isInstanceOf(dev.keel.tool.PolicyVerdict.Deny.class);
+    assertThat(policy.decide("acme", catalog.find("t.send").orElseThrow().spec(), ok))
+        .isInstanceOf(dev.keel.tool.PolicyVerdict.RequireApproval.class);
+    assertThat(policy.decide("acme", catalog.find("t.read").orElseThrow().spec(), json("{}")))
+        .isInstanceOf(dev.keel.tool.PolicyVerdict.Deny.class);
+    assertThat(catalog.registry().all()).hasSize(3).allMatch(t -> t instanceof GovernedTool);
+  }
 }

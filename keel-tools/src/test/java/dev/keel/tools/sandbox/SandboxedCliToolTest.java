@@ -52,6 +52,25 @@ class SandboxedCliToolTest {
   }
 
   @Test
+  void levelZeroRunsWithoutASandboxWithLimitsAndACleanEnvironment() throws Exception {
+    ToolResult r =
+        tool(0, CliToolConfig.of("/usr/bin/bash", "-c", "echo ran; env; touch made.txt"))
+            .invoke(call(JsonValue.EMPTY_OBJECT));
+    assertThat(r)
+        .isInstanceOfSatisfying(
+            ToolResult.Success.class,
+            s -> {
+              JsonValue.JsonObject d = (JsonValue.JsonObject) s.data();
+              assertThat(d.get("sandboxed")).contains(JsonValue.FALSE);
+              assertThat(d.string("stdout").orElseThrow())
+                  .contains("ran")
+                  .contains("PATH=/usr/bin:/bin")
+                  .doesNotContain("JAVA_HOME");
+              assertThat(d.get("changed_files").orElseThrow().toString()).contains("made.txt");
+            });
+  }
+
+  @Test
   void argumentsBecomeArgvElementsVerbatim() {
     SandboxedCliTool t =
         tool(0, CliToolConfig.of("/usr/bin/grep", "-e", "{pattern}", "--", "{files*}", "{absent}"));
