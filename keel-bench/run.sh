@@ -7,7 +7,7 @@
 #
 # Arguments go to dev.keel.bench.KeelBench:
 #   [--store sqlite|postgres|memory|all] [--mode all|throughput|heap]
-#   [--heap-store sqlite|postgres|all] [--heap-runs N] [--quick] [--out FILE]
+#   [--heap-store sqlite|postgres|all] (default sqlite) [--heap-runs N] [--quick] [--out FILE]
 # PostgreSQL is reached through PG_URL (default jdbc:postgresql://127.0.0.1:5432/test), PG_USER
 # (default postgres) and PG_PASSWORD; the benchmark creates and drops its own database there.
 # The results table is printed and written to keel-bench/target/bench-results.md.

@@ -3,6 +3,7 @@ package dev.keel.bench;
 import dev.keel.store.RunStore;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -32,6 +33,20 @@ sealed interface BenchDatabase extends AutoCloseable
 
   /** Opens Keel's store on this database; the caller closes it. */
   RunStore openStore();
+
+  /**
+   * The JDBC driver methods ({@code class::method}) that count Keel's explicit commits and the
+   * statements it sends, for {@link DriverCalls}; empty where there is no driver.
+   *
+   * @param commit called once per commit, where that is so (on PostgreSQL the pool's resets call
+   *     commit() too, so there the database's own count is used instead)
+   * @param statement called once per statement sent: a round trip on PostgreSQL, a statement
+   *     compiled on SQLite
+   */
+  record DriverProbe(Optional<String> commit, String statement) {}
+
+  /** Where to count driver calls, if anywhere. */
+  Optional<DriverProbe> driverProbe();
 
   /** Transactions committed in this database so far, where the database counts them. */
   OptionalLong transactions();

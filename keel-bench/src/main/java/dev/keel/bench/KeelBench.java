@@ -3,6 +3,7 @@ package dev.keel.bench;
 import dev.keel.engine.EngineConfig;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -11,8 +12,11 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The benchmark program: per store, the physical floor (one INSERT + COMMIT per step) and Keel's
@@ -24,6 +28,8 @@ import java.util.OptionalLong;
 public final class KeelBench {
   private static final Duration BATCH_TIMEOUT = Duration.ofMinutes(10);
   private static final Duration HEAP_TIMEOUT = Duration.ofMinutes(40);
+  // Held so the level sticks: Flyway logs every migration through java.util.logging.
+  private static final Logger FLYWAY_LOG = Logger.getLogger("org.flywaydb");
 
   private final Options options;
   private final Sizes sizes;
@@ -71,14 +77,21 @@ public final class KeelBench {
    * @param steps tool steps in the timed repetitions
    * @param runs runs in the timed repetitions
    * @param counts what the engine asked of the store
+   * @param commits explicit commits of Keel's store, where JFR could count them
+   * @param statements statements Keel's store sent, where JFR could count them
    * @param transactions transactions the database committed, where it counts them
+   * @param cpuNanos CPU time this JVM used meanwhile, all threads (SQLite's work included, the
+   *     PostgreSQL server's not)
    */
   record Work(
       String label,
       long steps,
       long runs,
       ObservedRunStore.Counts counts,
-      OptionalLong transactions) {}
+      Optional<DriverCalls.Calls> commits,
+      Optional<DriverCalls.Calls> statements,
+      OptionalLong transactions,
+      long cpuNanos) {}
 
   /** Keel's figures on one store, one value per repetition. */
   record KeelFigures(
@@ -97,6 +110,7 @@ public final class KeelBench {
 
   /** Runs the benchmark; see {@link Options} for the arguments. */
   public static void main(String[] args) throws Exception {
+    FLYWAY_LOG.setLevel(Level.WARNING);
     Options options;
     try {
       options = Options.parse(args);
@@ -295,19 +309,33 @@ public final class KeelBench {
       throws InterruptedException {
     OptionalLong txBefore = settledTransactions(db);
     ObservedRunStore.Counts before = rig.store().counts();
+    Optional<BenchDatabase.DriverProbe> probe = db.driverProbe();
+    Optional<DriverCalls> calls =
+        probe.flatMap(
+            p ->
+                DriverCalls.start(
+                    p.commit().isPresent()
+                        ? List.of(p.commit().get(), p.statement())
+                        : List.of(p.statement())));
+    long cpuBefore = processCpuNanos();
     long stepsDone = 0;
     for (int i = 0; i < reps; i++) {
       KeelRig.Batch b = rig.runBatch(runs, steps, BATCH_TIMEOUT);
       stepsDone += b.steps();
       each.accept(b);
     }
+    long cpu = processCpuNanos() - cpuBefore;
     ObservedRunStore.Counts counts = rig.store().counts().minus(before);
+    Map<String, DriverCalls.Calls> seen = calls.map(DriverCalls::stop).orElse(Map.of());
+    Optional<DriverCalls.Calls> commits = probe.flatMap(p -> p.commit().map(seen::get));
+    Optional<DriverCalls.Calls> statements =
+        probe.flatMap(p -> Optional.ofNullable(seen.get(p.statement())));
     OptionalLong txAfter = settledTransactions(db);
     OptionalLong tx =
         txBefore.isPresent() && txAfter.isPresent()
             ? OptionalLong.of(txAfter.getAsLong() - txBefore.getAsLong())
             : OptionalLong.empty();
-    return new Work(label, stepsDone, (long) runs * reps, counts, tx);
+    return new Work(label, stepsDone, (long) runs * reps, counts, commits, statements, tx, cpu);
   }
 
   /** The database's commit count once the counts of a burst have been published. */
@@ -317,6 +345,13 @@ public final class KeelBench {
     }
     Thread.sleep(1_500);
     return db.transactions();
+  }
+
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime()
+        : -1;
   }
 
   private static String loadAverage() {

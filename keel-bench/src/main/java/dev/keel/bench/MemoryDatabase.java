@@ -5,6 +5,7 @@ import dev.keel.testkit.InMemoryRunStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.InstantSource;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -41,6 +42,11 @@ final class MemoryDatabase implements BenchDatabase {
   @Override
   public RunStore openStore() {
     return new InMemoryRunStore(InstantSource.system());
+  }
+
+  @Override
+  public Optional<DriverProbe> driverProbe() {
+    return Optional.empty();
   }
 
   @Override

@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -120,6 +121,12 @@ final class PostgresDatabase implements BenchDatabase {
    * Reads {@code pg_stat_database.xact_commit}. The server publishes a backend's counts when it
    * goes idle, at most once a second, so callers wait a little after a burst before reading.
    */
+  @Override
+  public Optional<DriverProbe> driverProbe() {
+    return Optional.of(
+        new DriverProbe(Optional.empty(), "org.postgresql.core.v3.QueryExecutorImpl::sendSync"));
+  }
+
   @Override
   public OptionalLong transactions() {
     try (Connection c = DriverManager.getConnection(adminUrl, props);

@@ -7,6 +7,14 @@ import java.util.function.Function;
 
 /** The results as tables, for the console and as markdown. */
 final class Report {
+  private static final String WORK_LEGEND =
+      "appends: fenced writes the engine asked of the store; commits: COMMITs Keel's store sent"
+          + " (counted with JFR; one group commit carries many appends); ms/commit: mean time in"
+          + " commit(), the fsync included; statements: PostgreSQL round trips (Sync messages) or"
+          + " SQLite statements compiled; DB transactions: pg_stat_database.xact_commit of the"
+          + " benchmark's database, reads included; JVM CPU: CPU time of this process (engine,"
+          + " driver and, for SQLite, the database itself) per step of the timed repetitions.";
+
   private final String header;
   private final List<String> notes = new ArrayList<>();
   private final Table main;
@@ -88,6 +96,10 @@ final class Report {
                 "events/step",
                 "claim calls/run",
                 "loads/run",
+                "commits/step",
+                "ms/commit",
+                "statements/step",
+                "JVM CPU ms/step",
                 "DB transactions/step"));
     for (KeelBench.StoreFigures f : figures) {
       addStore(f, sizes.concRuns());
@@ -170,6 +182,10 @@ final class Report {
                     perStep.apply(w.counts().events()),
                     perRun.apply(w.counts().claims()),
                     perRun.apply(w.counts().loads()),
+                    w.commits().map(c -> perStep.apply(c.calls())).orElse(Table.NONE),
+                    w.commits().map(c -> Table.number(c.averageMillis(), 2)).orElse(Table.NONE),
+                    w.statements().map(c -> perStep.apply(c.calls())).orElse(Table.NONE),
+                    w.cpuNanos() < 0 ? Table.NONE : Table.number(w.cpuNanos() / 1e6 / w.steps(), 3),
                     w.transactions().isPresent()
                         ? perStep.apply(w.transactions().getAsLong())
                         : Table.NONE));
@@ -213,7 +229,8 @@ final class Report {
     if (!main.rows().isEmpty()) {
       out.append(main.aligned()).append('\n');
       out.append("Spread across repetitions\n").append(spread.aligned()).append('\n');
-      out.append("Store work per step (timed repetitions)\n").append(work.aligned()).append('\n');
+      out.append("Store work per step (timed repetitions)\n").append(work.aligned());
+      out.append(WORK_LEGEND).append("\n\n");
     }
     if (!heap.rows().isEmpty()) {
       out.append("Runs waiting for a person\n").append(heap.aligned()).append('\n');
@@ -233,7 +250,9 @@ final class Report {
       out.append("## Spread across repetitions\n\n").append(spread.markdown()).append('\n');
       out.append("## Store work per step (timed repetitions)\n\n")
           .append(work.markdown())
-          .append('\n');
+          .append('\n')
+          .append(WORK_LEGEND)
+          .append("\n\n");
     }
     if (!heap.rows().isEmpty()) {
       out.append("## Runs waiting for a person\n\n").append(heap.markdown()).append('\n');

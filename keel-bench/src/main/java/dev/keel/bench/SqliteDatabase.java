@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 
@@ -77,6 +78,14 @@ final class SqliteDatabase implements BenchDatabase {
   @Override
   public RunStore openStore() {
     return KeelStores.sqlite(keelFile);
+  }
+
+  @Override
+  public Optional<DriverProbe> driverProbe() {
+    return Optional.of(
+        new DriverProbe(
+            Optional.of("org.sqlite.SQLiteConnection::commit"),
+            "org.sqlite.core.NativeDB::prepare"));
   }
 
   @Override
