@@ -41,7 +41,7 @@ final class RunCommands {
       long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000_000L);
       JsonObject r =
           c.post(
-              "/v1/runs/" + runId + "/wait?timeout_s=" + Math.min(left, 300),
+              "/v1/runs/" + runId + "/wait?timeout_s=" + Math.min(left, 25),
               JsonValue.EMPTY_OBJECT);
       String s = r.string("status").orElse("");
       if (!s.equals("queued") && !s.equals("running") || left == 0) {

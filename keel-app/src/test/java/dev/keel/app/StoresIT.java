@@ -121,5 +121,13 @@ class StoresIT {
       assertThat(again.firstAdminToken()).isEmpty();
       assertThat(again.store().rows()).hasSize(1);
     }
+    if (db.equals("postgresql")) {
+      String url = cfg.storeUrl();
+      String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+      try (Connection c = DriverManager.getConnection(url);
+          Statement s = c.createStatement()) {
+        s.execute("DROP SCHEMA " + schema + " CASCADE");
+      }
+    }
   }
 }

@@ -34,6 +34,9 @@ public final class ApiServer implements AutoCloseable {
   static final Reply STREAMED = new Reply(0, JsonValue.NULL);
   private static final String HANDLED = "keel.handled";
 
+  /** Longer than the longest {@code /wait} (300 s), so a waiting client is never cut off. */
+  private static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(330);
+
   /** Answers a route. */
   @FunctionalInterface
   interface Handler {
@@ -447,6 +450,11 @@ public final class ApiServer implements AutoCloseable {
   /** Starts listening; returns this. */
   public ApiServer start() {
     app.start();
+    for (org.eclipse.jetty.server.Connector c : app.jettyServer().server().getConnectors()) {
+      if (c instanceof org.eclipse.jetty.server.AbstractConnector a) {
+        a.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+      }
+    }
     return this;
   }
 
