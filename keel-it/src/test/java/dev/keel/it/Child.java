@@ -29,6 +29,7 @@ final class Child implements AutoCloseable {
                   new BufferedReader(
                       new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
+                  history.add(line);
                   lines.add(line);
                 }
               } catch (IOException ignored) {

@@ -23,8 +23,9 @@ public final class LedgerTools {
   public static List<Tool> against(String baseUrl) {
     HttpClient client = HttpClient.newHttpClient();
     return List.of(
-        tool(client, baseUrl, "ledger.charge", Idempotency.KEYED, 3),
-        tool(client, baseUrl, "ledger.notify", Idempotency.NONE, 2));
+        tool(client, baseUrl, "ledger.charge", Idempotency.KEYED, 1),
+        tool(client, baseUrl, "ledger.notify", Idempotency.NONE, 1),
+        tool(client, baseUrl, "ledger.transfer", Idempotency.KEYED, 3));
   }
 
   private static Tool tool(
