@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 public final class FixtureServer implements AutoCloseable {
 
   /** One canned reply. */
+  @SuppressWarnings("ArrayRecordComponent") // test-only value; bodies are never mutated
   public record Reply(int status, Map<String, String> headers, byte[] body, long delayMillis) {
     public static Reply ok(String contentType, byte[] body) {
       return new Reply(200, Map.of("Content-Type", contentType), body, 0);

@@ -24,16 +24,11 @@ public final class EventStreamReader {
   private static final int PRELUDE = 12;
   private static final int MAX_MESSAGE = 16 << 20;
 
-  /** One decoded message: its string headers and its payload. */
-  public record Frame(Map<String, String> headers, byte[] payload) {
+  /** One decoded message: its string headers and its payload as UTF-8 text. */
+  public record Frame(Map<String, String> headers, String payloadText) {
     /** The header {@code name}, or empty. */
     public String header(String name) {
       return headers.getOrDefault(name, "");
-    }
-
-    /** The payload as UTF-8 text. */
-    public String payloadText() {
-      return new String(payload, StandardCharsets.UTF_8);
     }
   }
 
@@ -88,8 +83,8 @@ public final class EventStreamReader {
       throw Wire.malformed(provider, "event stream message checksum mismatch", null);
     }
     Map<String, String> headers = readHeaders(ByteBuffer.wrap(rest, 0, headersLength));
-    byte[] payload = new byte[rest.length - 4 - headersLength];
-    System.arraycopy(rest, headersLength, payload, 0, payload.length);
+    String payload =
+        new String(rest, headersLength, rest.length - 4 - headersLength, StandardCharsets.UTF_8);
     return new Frame(Map.copyOf(headers), payload);
   }
 

@@ -231,7 +231,8 @@ public final class ModelGateway {
             + " failed for tenant "
             + context.tenant()
             + ": "
-            + String.join("; ", decision.tiers().isEmpty() ? decision.reasons() : attempts),
+            + String.join("; ", decision.reasons())
+            + (attempts.isEmpty() ? "" : "; " + String.join("; ", attempts)),
         last == null ? Optional.empty() : last.retryAfter(),
         last);
   }

@@ -76,7 +76,7 @@ class BedrockConformanceTest extends ProviderConformanceTest {
   static byte[] encode(String scenario) {
     String lines = new String(resource("bedrock/" + scenario + ".events"), StandardCharsets.UTF_8);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (String line : lines.split("\n")) {
+    for (String line : lines.split("\n", -1)) {
       if (line.isBlank()) {
         continue;
       }

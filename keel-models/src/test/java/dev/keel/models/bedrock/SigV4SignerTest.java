@@ -55,7 +55,7 @@ class SigV4SignerTest {
                 "POST",
                 URI.create("http://127.0.0.1:8080/model/m/converse"),
                 Map.of(),
-                "{}".getBytes(),
+                "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 Instant.EPOCH,
                 withToken);
     assertThat(added.get("X-Amz-Security-Token")).isEqualTo("session-token");
