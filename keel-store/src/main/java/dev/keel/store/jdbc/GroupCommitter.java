@@ -6,8 +6,10 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +46,12 @@ final class GroupCommitter implements AutoCloseable {
     /** Gives the connection back; {@code broken} if the batch failed at the connection. */
     void release(Connection c, boolean broken);
 
+    /**
+     * Publishes, inside the batch's transaction just before it commits, the distinct payloads its
+     * committed requests asked for (see {@link Tx#publish}); nothing by default.
+     */
+    default void publish(Connection c, Set<String> payloads) throws SQLException {}
+
     /** Prepared statements kept across batches for this source's one connection, if any. */
     default @Nullable Map<String, PreparedStatement> statementCache() {
       return null;
@@ -56,6 +64,7 @@ final class GroupCommitter implements AutoCloseable {
     private final @Nullable Map<String, PreparedStatement> cache;
     private final List<PreparedStatement> opened = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
+    private final Set<String> published = new LinkedHashSet<>();
 
     /**
      * A transaction on {@code connection}; with a {@code cache}, prepared statements are kept for
@@ -98,6 +107,19 @@ final class GroupCommitter implements AutoCloseable {
     /** The connection of the batch's transaction. */
     Connection connection() {
       return connection;
+    }
+
+    /**
+     * Asks that other processes be told, in this transaction, that work is claimable ({@code
+     * payload}); the committer publishes each distinct payload of a batch once.
+     */
+    void publish(String payload) {
+      published.add(payload);
+    }
+
+    /** The payloads this request asked to publish. */
+    Set<String> published() {
+      return published;
     }
 
     /** Runs {@code action} after the commit, only if this request's writes committed. */
@@ -239,6 +261,16 @@ final class GroupCommitter implements AutoCloseable {
         for (Request<?> r : batch) {
           runInSavepoint(c, r, cache);
         }
+      }
+      Set<String> payloads = new LinkedHashSet<>();
+      for (Request<?> r : batch) {
+        Tx tx = r.tx;
+        if (r.failure == null && tx != null) {
+          payloads.addAll(tx.published);
+        }
+      }
+      if (!payloads.isEmpty()) {
+        source.publish(c, payloads);
       }
       if (batch.stream().anyMatch(r -> r.failure == null)) {
         long t0 = System.nanoTime();

@@ -70,6 +70,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     T run(Connection c) throws SQLException;
   }
 
+  /** The payload of a notification that work is claimable now; otherwise it is the epoch ms. */
+  static final String WORK_NOW = "now";
+
   private static final String TERMINAL = "('completed', 'failed', 'cancelled', 'timed_out')";
   private static final String RUN_COLUMNS =
       "id, tenant_id, agent_name, status, last_seq, signal_seq, lease_owner, lease_epoch,"
@@ -177,14 +180,12 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
   /** Runs reads. */
   abstract <T> T read(String what, ReadOp<T> op);
 
-  /** Tells other processes, inside {@code tx}, that work may be claimable at {@code atMillis}. */
-  void publishWork(Tx tx, long atMillis) throws SQLException {}
-
-  private void wakeAfter(Tx tx, long atMillis, long nowMillis) throws SQLException {
-    publishWork(tx, atMillis);
+  private void wakeAfter(Tx tx, long atMillis, long nowMillis) {
     if (atMillis <= nowMillis) {
+      tx.publish(WORK_NOW);
       tx.afterCommit(work::wake);
     } else {
+      tx.publish(Long.toString(atMillis));
       tx.afterCommit(() -> work.timer(atMillis));
     }
   }

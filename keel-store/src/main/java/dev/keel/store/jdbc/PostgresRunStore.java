@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -88,6 +89,11 @@ public final class PostgresRunStore extends JdbcRunStore {
                 }
 
                 @Override
+                public void publish(Connection c, Set<String> payloads) throws SQLException {
+                  publishWork(c, payloads);
+                }
+
+                @Override
                 public void release(Connection c, boolean broken) {
                   if (broken) {
                     pool.evictConnection(c);
@@ -116,6 +122,9 @@ public final class PostgresRunStore extends JdbcRunStore {
       Tx tx = new Tx(c, null);
       try {
         T result = op.run(tx);
+        if (!tx.published().isEmpty()) {
+          publishWork(c, tx.published());
+        }
         tx.committed();
         return result;
       } finally {
@@ -136,11 +145,12 @@ public final class PostgresRunStore extends JdbcRunStore {
     }
   }
 
-  @Override
-  void publishWork(Tx tx, long atMillis) throws SQLException {
-    try (PreparedStatement ps = tx.connection().prepareStatement("SELECT pg_notify(?, ?)")) {
+  /** Notifies {@code payloads} on the work channel, inside {@code c}'s transaction. */
+  private void publishWork(Connection c, Set<String> payloads) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT pg_notify(?, p) FROM unnest(?::text[]) AS p")) {
       ps.setString(1, config.channel());
-      ps.setString(2, Long.toString(atMillis));
+      ps.setArray(2, c.createArrayOf("text", payloads.toArray()));
       ps.execute();
     }
   }
@@ -186,6 +196,9 @@ public final class PostgresRunStore extends JdbcRunStore {
   }
 
   private static long parse(String payload, long fallback) {
+    if (payload.equals(WORK_NOW)) {
+      return fallback;
+    }
     try {
       return Long.parseLong(payload);
     } catch (NumberFormatException e) {
@@ -202,6 +215,18 @@ public final class PostgresRunStore extends JdbcRunStore {
       p.setProperty("password", config.password());
     }
     return DriverManager.getConnection(config.url(), p);
+  }
+
+  /** The committers' counters summed: batches, requests, commit nanos, batch nanos. */
+  long[] commitStats() {
+    long[] sum = new long[4];
+    for (GroupCommitter c : committers) {
+      long[] s = c.stats();
+      for (int i = 0; i < 4; i++) {
+        sum[i] += s[i];
+      }
+    }
+    return sum;
   }
 
   /** Stops the committers after their queued writes, the listener, and the pool. */

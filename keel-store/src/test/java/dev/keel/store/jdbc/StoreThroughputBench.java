@@ -148,8 +148,11 @@ class StoreThroughputBench {
     System.out.printf(
         "%s %d runs at once: %d appends, %.0f appends/s%n",
         name, runs, runs * appendsEach, runs * appendsEach / (total / 1e9));
-    if (store instanceof SqliteRunStore s) {
-      long[] st = s.commitStats();
+    long[] st =
+        store instanceof SqliteRunStore s
+            ? s.commitStats()
+            : store instanceof PostgresRunStore p ? p.commitStats() : null;
+    if (st != null) {
       System.out.printf(
           "  so far: %d batches, %.1f writes/batch, commit %.2f ms/batch, batch %.2f ms%n",
           st[0], st[1] / (double) st[0], st[2] / 1e6 / st[0], st[3] / 1e6 / st[0]);
