@@ -56,8 +56,9 @@ public record RetryPolicy(
    * in [0, 1).
    */
   public Duration backoff(int nextAttempt, double random) {
-    double base = initialBackoff.toMillis() * Math.pow(multiplier, Math.max(0, nextAttempt - 2));
-    double capped = Math.min(base, maxBackoff.toMillis());
+    double base =
+        (double) initialBackoff.toMillis() * Math.pow(multiplier, Math.max(0, nextAttempt - 2));
+    double capped = Math.min(base, (double) maxBackoff.toMillis());
     double jittered = capped * (1.0 - jitter) + capped * jitter * random;
     return Duration.ofMillis(Math.round(jittered));
   }

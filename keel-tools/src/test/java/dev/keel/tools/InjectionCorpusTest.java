@@ -130,7 +130,8 @@ class InjectionCorpusTest {
 
   private static String rot13(String s) {
     StringBuilder b = new StringBuilder();
-    for (char c : s.toCharArray()) {
+    for (int k = 0; k < s.length(); k++) {
+      char c = s.charAt(k);
       if (c >= 'a' && c <= 'z') {
         b.append((char) ('a' + (c - 'a' + 13) % 26));
       } else if (c >= 'A' && c <= 'Z') {

@@ -4,23 +4,32 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
 
-/**
- * An address range such as {@code 10.0.0.0/8} or {@code fc00::/7}.
- *
- * @param network the range's first address bytes (4 or 16)
- * @param prefix the prefix length in bits
- */
-public record Cidr(byte[] network, int prefix) {
-  /** Checks the prefix fits the address family. */
-  public Cidr {
+/** An address range such as {@code 10.0.0.0/8} or {@code fc00::/7}. */
+public final class Cidr {
+  private final byte[] network;
+  private final int prefix;
+
+  /**
+   * Creates a range.
+   *
+   * @param network the range's first address bytes (4 or 16)
+   * @param prefix the prefix length in bits
+   */
+  public Cidr(byte[] network, int prefix) {
     Objects.requireNonNull(network, "network");
-    network = network.clone();
     if (network.length != 4 && network.length != 16) {
       throw new IllegalArgumentException("cidr network must be 4 or 16 bytes");
     }
     if (prefix < 0 || prefix > network.length * 8) {
       throw new IllegalArgumentException("cidr prefix " + prefix + " out of range");
     }
+    this.network = network.clone();
+    this.prefix = prefix;
+  }
+
+  /** The prefix length in bits. */
+  public int prefix() {
+    return prefix;
   }
 
   /**

@@ -210,9 +210,9 @@ public final class HttpTool implements ContractedTool {
           return new ToolResult.Failure("bad_redirect", false, "invalid Location header", "");
         }
         if (r.status() == 303
-            || (r.status() == 301 || r.status() == 302)
+            || ((r.status() == 301 || r.status() == 302)
                 && !method.equals("GET")
-                && !method.equals("HEAD")) {
+                && !method.equals("HEAD"))) {
           method = "GET";
           body = new byte[0];
           headers.removeIf(h -> h.getKey().equals("Content-Type"));

@@ -33,7 +33,31 @@ import javax.net.ssl.SSLSocket;
 final class PinnedHttpClient {
 
   /** A response: status, headers (lower-case names) and a body of at most the cap. */
-  record Response(int status, Map<String, List<String>> headers, byte[] body, boolean truncated) {
+  static final class Response {
+    private final int status;
+    private final Map<String, List<String>> headers;
+    private final byte[] body;
+    private final boolean truncated;
+
+    Response(int status, Map<String, List<String>> headers, byte[] body, boolean truncated) {
+      this.status = status;
+      this.headers = headers;
+      this.body = body;
+      this.truncated = truncated;
+    }
+
+    int status() {
+      return status;
+    }
+
+    byte[] body() {
+      return body.clone();
+    }
+
+    boolean truncated() {
+      return truncated;
+    }
+
     Optional<String> header(String name) {
       List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
       return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
@@ -103,7 +127,7 @@ final class PinnedHttpClient {
     sb.append("Host: ").append(hostHeader).append("\r\n");
     sb.append("Connection: close\r\n");
     sb.append("Accept-Encoding: identity\r\n");
-    if (body.length > 0 || !method.equals("GET") && !method.equals("HEAD")) {
+    if (body.length > 0 || (!method.equals("GET") && !method.equals("HEAD"))) {
       sb.append("Content-Length: ").append(body.length).append("\r\n");
     }
     for (Map.Entry<String, String> h : headers) {

@@ -48,7 +48,9 @@ class SandboxEscapeIT {
             "the sandbox tests need bubblewrap; CI must 'apt-get install -y bubblewrap'. "
                 + status.report())
         .isTrue();
-    canary = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 10);
+    canary =
+        HttpServer.create(
+            new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0), 10);
     canary.createContext(
         "/",
         ex -> {
