@@ -34,7 +34,7 @@ import java.util.function.Consumer;
  * rule-based answer, both marked degraded; failing those, the last failure is thrown with every
  * attempt in its message.
  */
-public final class ModelGateway {
+public final class ModelGateway implements AutoCloseable {
   private static final Duration BASE_BACKOFF = Duration.ofMillis(200);
 
   private final Map<String, ModelProvider> providers;
@@ -80,6 +80,12 @@ public final class ModelGateway {
     this.maxAttemptsPerTier = maxAttemptsPerTier;
     this.clock = clock;
     this.sleeper = sleeper;
+  }
+
+  /** Stops the executor that runs attempts; calls in flight finish. */
+  @Override
+  public void close() {
+    executor.close();
   }
 
   /** The breaker guarding {@code provider}, if it has one. */
