@@ -117,4 +117,20 @@ class SandboxedCliToolTest {
                     List.of()))
         .hasMessageContaining("lower");
   }
+
+  @Test
+  void probeSaysWhatIsMissingAndHowToFixIt() {
+    SandboxCheck.Status st =
+        SandboxCheck.probe(
+            new Bubblewrap(
+                Path.of("/nonexistent/bwrap"),
+                Path.of("/usr/bin/prlimit"),
+                Path.of("/usr/bin/setpriv"),
+                65534));
+    assertThat(st.available()).isFalse();
+    assertThat(st.report())
+        .contains("NOT available")
+        .contains("/nonexistent/bwrap is missing")
+        .contains("apt-get install -y bubblewrap");
+  }
 }
