@@ -12,6 +12,7 @@ import dev.keel.store.CreateResult;
 import dev.keel.store.Loaded;
 import dev.keel.store.NewRun;
 import dev.keel.store.RecordedEvent;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -141,6 +142,118 @@ public final class Runs {
     EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
     RecordedEvent first = new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env));
     return engine.store().create(new NewRun(id, r.tenant(), r.idempotencyKey(), first));
+  }
+
+  /**
+   * What a fork changes.
+   *
+   * @param instruction a new user message the fork starts with, if any
+   * @param budget a new budget, or empty for the source's
+   * @param agentVersion another version of the same agent, or empty for the source's
+   * @param metadata labels added to the source's
+   */
+  public record ForkOverrides(
+      Optional<String> instruction,
+      Optional<Budget> budget,
+      Optional<String> agentVersion,
+      JsonObject metadata) {
+    /** No overrides. */
+    public static final ForkOverrides NONE =
+        new ForkOverrides(
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            dev.keel.json.JsonValue.EMPTY_OBJECT);
+
+    /** Checks every field is present. */
+    public ForkOverrides {
+      Objects.requireNonNull(instruction, "instruction");
+      Objects.requireNonNull(budget, "budget");
+      Objects.requireNonNull(agentVersion, "agentVersion");
+      Objects.requireNonNull(metadata, "metadata");
+    }
+  }
+
+  /**
+   * Creates a new run that continues {@code source}'s conversation as of its checkpoint at {@code
+   * checkpointStep}. Recorded model answers and tool results before that point are part of the
+   * fork's history and are never requested or run again; the fork's own counters and budget start
+   * anew, and its metadata names where it came from.
+   *
+   * @throws IllegalArgumentException if the source is not this tenant's, or has no checkpoint at
+   *     that step (the message lists the steps it has)
+   */
+  public CreateResult fork(
+      String tenant, RunId source, int checkpointStep, ForkOverrides overrides) {
+    List<dev.keel.store.Checkpoint> checkpoints = engine.store().checkpoints(source);
+    if (checkpoints.isEmpty() || !checkpoints.getFirst().state().header().tenant().equals(tenant)) {
+      throw new IllegalArgumentException("run " + source + " has no checkpoint to fork from");
+    }
+    dev.keel.store.Checkpoint cp =
+        checkpoints.stream()
+            .filter(c -> c.step() == checkpointStep)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "run "
+                            + source
+                            + " has no checkpoint at step "
+                            + checkpointStep
+                            + "; it has steps "
+                            + checkpoints.stream().map(c -> Integer.toString(c.step())).toList()));
+    RunState base = cp.state();
+    List<dev.keel.model.Message> conversation = new java.util.ArrayList<>(base.messages());
+    conversation.addAll(base.inbox());
+    JsonObject fork =
+        dev.keel.json.JsonValue.object(
+            "run_id", source.value(),
+            "checkpoint_step", (long) cp.step(),
+            "through_seq", cp.throughSeq(),
+            "checkpoint_hash", cp.hash(),
+            "messages", dev.keel.run.StateCodec.messages(conversation));
+    if (overrides.instruction().isPresent()) {
+      fork = fork.with("instruction", dev.keel.json.JsonValue.of(overrides.instruction().get()));
+    }
+    String version = overrides.agentVersion().orElse(base.header().agentVersion());
+    AgentSpec agent =
+        engine
+            .agents()
+            .find(base.header().agentName(), version)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "unknown agent '" + base.header().agentName() + "' version " + version));
+    JsonObject metadata = base.header().metadata();
+    for (var m : overrides.metadata().members().entrySet()) {
+      metadata = metadata.with(m.getKey(), m.getValue());
+    }
+    metadata =
+        metadata
+            .with("forked_from", dev.keel.json.JsonValue.of(source.value()))
+            .with("forked_at_step", dev.keel.json.JsonValue.of(cp.step()));
+    RunId id = RunId.of(engine.ids().next("run"));
+    RunEvent.RunCreated created =
+        new RunEvent.RunCreated(
+            tenant,
+            agent.name(),
+            agent.version(),
+            base.header().input(),
+            overrides.budget().orElse(base.header().budget()),
+            base.header().channel(),
+            base.header().threadId(),
+            Optional.empty(),
+            metadata,
+            Optional.of(fork));
+    EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
+    return engine
+        .store()
+        .create(
+            new NewRun(
+                id,
+                tenant,
+                Optional.empty(),
+                new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env))));
   }
 
   /** The current state of {@code runId}, folded from its newest checkpoint and later events. */

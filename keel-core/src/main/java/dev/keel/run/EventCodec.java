@@ -65,6 +65,7 @@ public final class EventCodec {
         c.threadId().ifPresent(t -> m.put("thread_id", t));
         c.parentRunId().ifPresent(p -> m.put("parent_run_id", p));
         m.put("metadata", c.metadata());
+        c.fork().ifPresent(f -> m.put("fork", f));
       }
       case RunStarted s -> {}
       case ModelRequested r -> {
@@ -190,7 +191,8 @@ public final class EventCodec {
             f.str("channel", "api"),
             f.optStr("thread_id"),
             f.optStr("parent_run_id"),
-            f.obj("metadata", JsonValue.EMPTY_OBJECT));
+            f.obj("metadata", JsonValue.EMPTY_OBJECT),
+            f.optObj("fork"));
       }
       case "run.started" -> new RunStarted();
       case "model.requested" ->

@@ -18,7 +18,10 @@ public sealed interface RunEvent {
   /** The wire type, such as {@code tool.started}. */
   String type();
 
-  /** The run was created with its definition pinned. */
+  /**
+   * The run was created with its definition pinned. A fork carries {@code fork}: the source run,
+   * the checkpoint it was taken from, and the conversation as of that checkpoint.
+   */
   record RunCreated(
       String tenant,
       String agentName,
@@ -28,10 +31,36 @@ public sealed interface RunEvent {
       String channel,
       Optional<String> threadId,
       Optional<String> parentRunId,
-      JsonObject metadata)
+      JsonObject metadata,
+      Optional<JsonObject> fork)
       implements RunEvent {
+    /** A run that is not a fork. */
+    public RunCreated(
+        String tenant,
+        String agentName,
+        String agentVersion,
+        JsonObject input,
+        Budget budget,
+        String channel,
+        Optional<String> threadId,
+        Optional<String> parentRunId,
+        JsonObject metadata) {
+      this(
+          tenant,
+          agentName,
+          agentVersion,
+          input,
+          budget,
+          channel,
+          threadId,
+          parentRunId,
+          metadata,
+          Optional.empty());
+    }
+
     /** Checks every field is present. */
     public RunCreated {
+      Objects.requireNonNull(fork, "fork");
       Objects.requireNonNull(tenant, "tenant");
       Objects.requireNonNull(agentName, "agentName");
       Objects.requireNonNull(agentVersion, "agentVersion");

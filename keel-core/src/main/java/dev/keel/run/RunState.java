@@ -142,23 +142,37 @@ public record RunState(
             c.metadata(),
             first.at());
     List<Message> messages = new ArrayList<>();
-    c.input()
-        .string("goal")
-        .filter(g -> !g.isBlank())
-        .ifPresent(g -> messages.add(new Message.User(g)));
-    c.input()
-        .get("messages")
-        .filter(JsonValue.JsonArray.class::isInstance)
-        .ifPresent(
-            a -> {
-              for (JsonValue m : ((JsonValue.JsonArray) a).items()) {
-                if (m instanceof JsonObject o) {
-                  o.string("content").ifPresent(t -> messages.add(new Message.User(t)));
-                } else if (m instanceof JsonString s) {
-                  messages.add(new Message.User(s.value()));
+    if (c.fork().isPresent()) {
+      // A fork continues the source's conversation as of its checkpoint; its counters start anew.
+      JsonObject fork = c.fork().get();
+      messages.addAll(
+          StateCodec.readMessages(
+              fork.get("messages")
+                  .filter(JsonValue.JsonArray.class::isInstance)
+                  .map(v -> ((JsonValue.JsonArray) v).items())
+                  .orElse(List.of())));
+      fork.string("instruction")
+          .filter(t -> !t.isBlank())
+          .ifPresent(t -> messages.add(new Message.User(t)));
+    } else {
+      c.input()
+          .string("goal")
+          .filter(g -> !g.isBlank())
+          .ifPresent(g -> messages.add(new Message.User(g)));
+      c.input()
+          .get("messages")
+          .filter(JsonValue.JsonArray.class::isInstance)
+          .ifPresent(
+              a -> {
+                for (JsonValue m : ((JsonValue.JsonArray) a).items()) {
+                  if (m instanceof JsonObject o) {
+                    o.string("content").ifPresent(t -> messages.add(new Message.User(t)));
+                  } else if (m instanceof JsonString s) {
+                    messages.add(new Message.User(s.value()));
+                  }
                 }
-              }
-            });
+              });
+    }
     return new RunState(
         header,
         RunStatus.QUEUED,

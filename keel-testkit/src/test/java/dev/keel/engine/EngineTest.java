@@ -462,6 +462,53 @@ class EngineTest {
     assertThat(checked).isEqualTo(3 + 3 + 1 + 1);
   }
 
+  @Test
+  void forkContinuesFromACheckpointWithoutRepeatingRecordedSteps() throws Exception {
+    ScriptedModel model = ScriptedModel.of(dev.keel.testkit.PlanScript.withPrefix("shop."));
+    Harness h = new Harness(model, BUDGET, FaultInjector.NONE);
+    RunId source =
+        h.runs
+            .create(
+                Runs.Request.of(
+                    "acme", "shop", JsonValue.object("goal", "plan:lookup,lookup,lookup,lookup")))
+            .runId();
+    h.runUntilIdle();
+    assertThat(h.state(source).status()).isEqualTo(RunStatus.COMPLETED);
+    assertThat(h.store.checkpoints(source)).extracting(c -> c.step()).contains(2, 4);
+    long calls = model.callCount();
+    int invocations = h.invocations.get();
+    RunId fork =
+        h.runs
+            .fork(
+                "acme",
+                source,
+                2,
+                new Runs.ForkOverrides(
+                    Optional.of("be brief"),
+                    Optional.empty(),
+                    Optional.empty(),
+                    JsonValue.object("why", "test")))
+            .runId();
+    h.runUntilIdle();
+    RunState f = h.state(fork);
+    assertThat(f.status()).isEqualTo(RunStatus.COMPLETED);
+    assertThat(f.output().orElseThrow().string("text"))
+        .contains("finished plan:lookup,lookup,lookup,lookup");
+    assertThat(model.callCount() - calls)
+        .as("only steps 3, 4 and the answer are asked for")
+        .isEqualTo(3);
+    assertThat(h.invocations.get() - invocations).as("only steps 3 and 4 run tools").isEqualTo(2);
+    assertThat(f.header().metadata().string("forked_from")).contains(source.value());
+    assertThat(f.messages())
+        .anyMatch(m -> m instanceof dev.keel.model.Message.User u && u.text().equals("be brief"));
+    assertThatThrownBy(() -> h.runs.fork("acme", source, 3, Runs.ForkOverrides.NONE))
+        .hasMessageContaining("no checkpoint at step 3")
+        .hasMessageContaining("[2, 4]");
+    assertThatThrownBy(() -> h.runs.fork("other", source, 2, Runs.ForkOverrides.NONE))
+        .hasMessageContaining("no checkpoint to fork from");
+    assertThat(InvariantChecker.check(h.store)).isEmpty();
+  }
+
   private static SignalPayload.ApprovalDecision decision(ApprovalRecord a, String d) {
     return new SignalPayload.ApprovalDecision(a.approvalId(), d, "bob", Optional.empty(), "");
   }
