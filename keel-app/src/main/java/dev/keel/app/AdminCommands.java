@@ -35,7 +35,7 @@ import picocli.CommandLine.Parameters;
 final class AdminCommands {
   private AdminCommands() {}
 
-  private static KeelRuntime start(Ctx ctx, KeelConfig cfg, boolean server) {
+  private static KeelRuntime start(KeelConfig cfg, boolean server) {
     try {
       return server ? KeelRuntime.serve(cfg) : KeelRuntime.worker(cfg);
     } catch (RuntimeException x) {
@@ -82,7 +82,7 @@ final class AdminCommands {
     public Integer call() throws InterruptedException {
       KeelConfig base = ctx.config(g);
       KeelConfig cfg = port.isPresent() ? base.withPort(port.get()) : base;
-      KeelRuntime rt = start(ctx, cfg, true);
+      KeelRuntime rt = start(cfg, true);
       int bound = rt.server().orElseThrow().port();
       ctx.out.println("Keel is listening on http://" + cfg.serverHost() + ":" + bound);
       ctx.out.println("store: " + cfg.redactedStoreUrl() + "   workers: " + cfg.workers());
@@ -117,7 +117,7 @@ final class AdminCommands {
     @Override
     public Integer call() throws InterruptedException {
       KeelConfig cfg = ctx.config(g);
-      KeelRuntime rt = start(ctx, cfg, false);
+      KeelRuntime rt = start(cfg, false);
       ctx.out.println("Keel workers running on " + cfg.redactedStoreUrl());
       ctx.out.flush();
       return runUntilStopped(ctx, rt);
@@ -226,6 +226,7 @@ final class AdminCommands {
       KeelConfig cfg = ctx.config(g);
       StoreMigrations.Result r;
       try (RunStore store = KeelRuntime.openStore(cfg)) {
+        store.now();
         r = StoreMigrations.migrate(cfg.storeUrl(), cfg.storeUser(), cfg.storePassword());
       } catch (RuntimeException x) {
         throw new CliException(
@@ -406,7 +407,10 @@ final class AdminCommands {
     }
 
     static Optional<Path> onPath(String exe, String path) {
-      for (String dir : path.split(File.pathSeparator)) {
+      for (String dir :
+          java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(File.pathSeparator))
+              .splitAsStream(path)
+              .toList()) {
         if (!dir.isEmpty()) {
           Path p = Path.of(dir, exe);
           if (Files.isExecutable(p)) {

@@ -44,7 +44,7 @@ final class RunCommands {
               "/v1/runs/" + runId + "/wait?timeout_s=" + Math.min(left, 25),
               JsonValue.EMPTY_OBJECT);
       String s = r.string("status").orElse("");
-      if (!s.equals("queued") && !s.equals("running") || left == 0) {
+      if ((!s.equals("queued") && !s.equals("running")) || left == 0) {
         return r;
       }
     }

@@ -21,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API of Keel v1 on Javalin with virtual threads. Every route is declared once in {@link
- * #routes()}, which drives the router, the authorization checks and {@code /openapi.json}.
+ * The HTTP API of Keel v1 on Javalin with virtual threads. Every route is declared once in the
+ * route table, which drives the router, the authorization checks and {@code /openapi.json}.
  *
  * <p>Implementation notes. Each request passes, in order: key check (401), scope check (403), rate
  * limits (429), the bounded body read (413), the {@code Idempotency-Key} cache, then the route.
@@ -218,7 +218,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void dispatch(Route route, Context ctx) {
-    ctx.attribute(HANDLED, Boolean.TRUE);
+    ctx.attribute(HANDLED, true);
     long start = System.nanoTime();
     int status = 500;
     try {
@@ -261,7 +261,7 @@ public final class ApiServer implements AutoCloseable {
       } else {
         reply = route.handler().handle(call);
       }
-      if (reply == STREAMED) {
+      if (reply.status() == STREAMED.status()) {
         status = 200;
         return;
       }

@@ -218,7 +218,7 @@ final class RunRoutes {
   }
 
   private static long nanos(RunRow r) {
-    return r.createdAt().getEpochSecond() * 1_000_000_000L + r.createdAt().getNano();
+    return java.time.temporal.ChronoUnit.NANOS.between(java.time.Instant.EPOCH, r.createdAt());
   }
 
   /** Whether {@code r} comes after the cursor in newest-first order. */

@@ -61,7 +61,7 @@ class EventStreamIT {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
       response.body().close();
     }
   }

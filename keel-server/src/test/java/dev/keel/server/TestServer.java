@@ -253,9 +253,13 @@ final class TestServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     server.close();
-    worker.drain(Duration.ofSeconds(5));
+    try {
+      worker.drain(Duration.ofSeconds(5));
+    } catch (InterruptedException x) {
+      Thread.currentThread().interrupt();
+    }
     worker.close();
     store.close();
   }
