@@ -221,7 +221,19 @@ final class GroupCommitter implements AutoCloseable {
       queue.drainTo(batch, maxBatch - 1);
       batch.remove(stop);
       long t0 = System.nanoTime();
-      execute(batch);
+      try {
+        execute(batch);
+      } catch (RuntimeException | Error e) {
+        // A bug in the committer itself: fail the batch's callers rather than leave them waiting.
+        for (Request<?> r : batch) {
+          if (r.done.getCount() > 0) {
+            r.failure =
+                new StoreException(
+                    r.what + " failed in " + name + "; it may have committed", false, e);
+            r.done.countDown();
+          }
+        }
+      }
       batchNanos.add(System.nanoTime() - t0);
       batches.increment();
       requests.add(batch.size());
