@@ -31,6 +31,12 @@ public final class AimockServer implements AutoCloseable {
 
   /** Starts aimock with the fixtures in {@code aimock/fixtures}. */
   public static AimockServer start() throws IOException, InterruptedException {
+    return start(List.of());
+  }
+
+  /** Starts aimock with the fixtures in {@code aimock/fixtures} and {@code extraArgs}. */
+  public static AimockServer start(List<String> extraArgs)
+      throws IOException, InterruptedException {
     Path dir = moduleDir().resolve("aimock");
     Path bin = dir.resolve("node_modules/.bin/llmock");
     if (!Files.isExecutable(bin)) {
@@ -44,21 +50,21 @@ public final class AimockServer implements AutoCloseable {
       port = s.getLocalPort();
     }
     Path log = Files.createTempFile("aimock-", ".log");
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                bin.toString(),
+                "-p",
+                String.valueOf(port),
+                "-h",
+                "127.0.0.1",
+                "-f",
+                dir.resolve("fixtures").toString(),
+                "--log-level",
+                "warn"));
+    command.addAll(extraArgs);
     Process p =
-        new ProcessBuilder(
-                List.of(
-                    bin.toString(),
-                    "-p",
-                    String.valueOf(port),
-                    "-h",
-                    "127.0.0.1",
-                    "-f",
-                    dir.resolve("fixtures").toString(),
-                    "--log-level",
-                    "warn"))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     AimockServer server = new AimockServer(p, port, log);
     server.awaitReady();
     return server;
