@@ -10,15 +10,17 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * Every route × {no key, bad key, viewer, another tenant}. The set of routes tested must equal the
  * set Javalin registered, so a new route without a case here fails the build.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AuthMatrixIT {
-  static TestServer t;
-  static String runId;
-  static String approvalId;
+  TestServer t;
+  String runId;
+  String approvalId;
   static final String THREAD = "thr_matrix";
 
   /** What a route is, for the matrix. */
@@ -67,9 +69,14 @@ class AuthMatrixIT {
     add("GET", "/openapi.json", Kind.PUBLIC, false, null);
   }
 
+  /** The store this class runs on; subclasses run it on the real stores. */
+  TestServer.Store store() {
+    return TestServer.Store.MEMORY;
+  }
+
   @BeforeAll
-  static void start() {
-    t = new TestServer();
+  void start() {
+    t = new TestServer(store());
     TestServer.Response r =
         t.call(
             "POST",
@@ -87,11 +94,11 @@ class AuthMatrixIT {
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  void stop() throws Exception {
     t.close();
   }
 
-  static String concrete(String path) {
+  String concrete(String path) {
     String id =
         path.startsWith("/v1/approvals")
             ? approvalId

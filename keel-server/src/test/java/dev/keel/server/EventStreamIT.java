@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Server-sent events over real HTTP: resume, exactly-once delivery, caps and shutdown. */
 class EventStreamIT {
@@ -78,14 +80,16 @@ class EventStreamIT {
     return new Stream(t.http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream()));
   }
 
-  @Test
-  void aThousandReconnectsSeeEveryEventOnceAndInOrder() throws Exception {
+  @ParameterizedTest
+  @EnumSource(TestServer.Store.class)
+  void aThousandReconnectsSeeEveryEventOnceAndInOrder(TestServer.Store kind) throws Exception {
     try (TestServer t =
         new TestServer(
             ServerConfig.DEFAULT
                 .withPort(0)
                 .withRates(1e6, 1_000_000, 1e6, 1_000_000)
-                .withStreams(5000, 5000))) {
+                .withStreams(5000, 5000),
+            kind)) {
       String runId = t.createRun("chatty", "look up many orders");
       List<Long> seen = new ArrayList<>();
       long last = 0;

@@ -14,18 +14,25 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /** Runs over real HTTP: approvals end to end, idempotency, steering, threads and usage. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RunLifecycleIT {
-  static TestServer t;
+  TestServer t;
+
+  /** The store this class runs on; subclasses run it on the real stores. */
+  TestServer.Store store() {
+    return TestServer.Store.MEMORY;
+  }
 
   @BeforeAll
-  static void start() {
-    t = new TestServer();
+  void start() {
+    t = new TestServer(store());
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  void stop() throws Exception {
     t.close();
   }
 

@@ -16,6 +16,8 @@ import dev.keel.run.FaultInjector;
 import dev.keel.server.auth.InMemoryApiKeys;
 import dev.keel.server.auth.KeyTokens;
 import dev.keel.server.auth.Role;
+import dev.keel.store.RunStore;
+import dev.keel.store.jdbc.Stores;
 import dev.keel.testkit.InMemoryRunStore;
 import dev.keel.testkit.ScriptedModel;
 import dev.keel.tool.Idempotency;
@@ -44,7 +46,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * each role, plus a small HTTP client.
  */
 final class TestServer implements AutoCloseable {
-  final InMemoryRunStore store = new InMemoryRunStore(InstantSource.system());
+  /** Which store a test server runs on. */
+  enum Store {
+    /** The in-memory fake. */
+    MEMORY,
+    /** SQLite in a temporary file. */
+    SQLITE,
+    /** PostgreSQL ({@code PG_URL}, default the local test database) in a fresh schema. */
+    POSTGRES
+  }
+
+  final RunStore store;
   final InMemoryApiKeys keys = new InMemoryApiKeys();
   final Engine engine;
   final RunWorker worker;
@@ -66,6 +78,63 @@ final class TestServer implements AutoCloseable {
   }
 
   TestServer(ServerConfig cfg) {
+    this(cfg, Store.MEMORY);
+  }
+
+  TestServer(Store kind) {
+    this(ServerConfig.DEFAULT.withPort(0).withRates(10_000, 10_000, 10_000, 10_000), kind);
+  }
+
+  /** PostgreSQL schemas made by tests ("url schema"), dropped when the JVM exits. */
+  static final java.util.Set<String> SCHEMAS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  for (String s : SCHEMAS) {
+                    String[] parts = s.split(" ", 2);
+                    try (java.sql.Connection c = java.sql.DriverManager.getConnection(parts[0]);
+                        java.sql.Statement st = c.createStatement()) {
+                      st.execute("DROP SCHEMA IF EXISTS " + parts[1] + " CASCADE");
+                    } catch (java.sql.SQLException x) {
+                      // best effort: a leftover schema only costs space in the test database
+                    }
+                  }
+                }));
+  }
+
+  static RunStore open(Store kind) {
+    try {
+      return switch (kind) {
+        case MEMORY -> new InMemoryRunStore(InstantSource.system());
+        case SQLITE -> {
+          java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("keel-server-it");
+          yield Stores.open("jdbc:sqlite:" + dir.resolve("keel.db"), FaultInjector.NONE);
+        }
+        case POSTGRES -> {
+          String base =
+              Optional.ofNullable(System.getenv("PG_URL"))
+                  .orElse("jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+          String schema = "keel_server_it_" + Long.toHexString(System.nanoTime());
+          try (java.sql.Connection c = java.sql.DriverManager.getConnection(base);
+              java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA " + schema);
+          }
+          SCHEMAS.add(base + " " + schema);
+          yield Stores.open(
+              base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema,
+              FaultInjector.NONE);
+        }
+      };
+    } catch (java.io.IOException | java.sql.SQLException x) {
+      throw new IllegalStateException("cannot open a " + kind + " store for the test", x);
+    }
+  }
+
+  TestServer(ServerConfig cfg, Store kind) {
+    store = open(kind);
     Budget big = new Budget(1000, 1000, 1000, 1_000_000, Duration.ofMinutes(10));
     AgentSpec triage =
         new AgentSpec(
