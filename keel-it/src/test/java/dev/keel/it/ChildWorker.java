@@ -80,6 +80,20 @@ public final class ChildWorker {
                 out.flush();
               }
             });
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    boolean drained = worker.drain(Duration.ofSeconds(20));
+                    synchronized (out) {
+                      out.println("DRAINED " + drained);
+                      out.flush();
+                    }
+                  } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                  }
+                }));
     out.println("READY");
     out.flush();
     long seen = 0;

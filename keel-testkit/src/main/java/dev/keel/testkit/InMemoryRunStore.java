@@ -112,8 +112,12 @@ public final class InMemoryRunStore implements RunStore {
           return new CreateResult(existing, true);
         }
       }
-      if (runs.containsKey(run.runId())) {
-        throw new IllegalArgumentException("run " + run.runId() + " already exists");
+      Row same = runs.get(run.runId());
+      if (same != null) {
+        if (!same.tenant.equals(run.tenant())) {
+          throw new IllegalArgumentException("run " + run.runId() + " already exists");
+        }
+        return new CreateResult(run.runId(), true);
       }
       runs.put(run.runId(), new Row(run, now()));
       run.idempotencyKey().ifPresent(k -> keys.put(run.tenant() + "\u0000" + k, run.runId()));
@@ -193,6 +197,21 @@ public final class InMemoryRunStore implements RunStore {
             "expected last seq " + a.expectedLastSeq() + " but the log is at " + r.lastSeq());
       }
       RunState after = a.stateAfter();
+      // Check every projection before changing anything, so a rejected append writes nothing.
+      for (RecordedEvent e : a.events()) {
+        if (e.envelope().event() instanceof RunEvent.ToolCallStarted st) {
+          LedgerEntry prev = ledger.get(st.tool() + "\u0000" + st.idempotencyKey());
+          if (prev != null && !prev.runId().equals(r.id)) {
+            throw new IllegalStateException(
+                "idempotency key "
+                    + st.idempotencyKey()
+                    + " of "
+                    + st.tool()
+                    + " belongs to "
+                    + prev.runId());
+          }
+        }
+      }
       for (RecordedEvent e : a.events()) {
         r.events.add(e);
         project(r, e.envelope());
