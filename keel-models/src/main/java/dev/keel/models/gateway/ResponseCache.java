@@ -14,7 +14,6 @@ import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -173,15 +172,6 @@ public final class ResponseCache {
     lock.lock();
     try {
       return entries.size();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  Map<String, Entry> snapshot() {
-    lock.lock();
-    try {
-      return Map.copyOf(entries);
     } finally {
       lock.unlock();
     }
