@@ -69,6 +69,7 @@ final class RunCommands {
   /** Shows live progress until the run ends or needs a person; returns the exit code. */
   static int follow(Ctx ctx, Ctx.Global g, ApiClient c, String runId) {
     AtomicLong costMicros = new AtomicLong();
+    Map<String, String> tools = new java.util.HashMap<>();
     c.follow(
         runId,
         0,
@@ -77,7 +78,10 @@ final class RunCommands {
           if (g.json()) {
             ctx.out.println(e);
           } else {
-            String line = progress(type, d, costMicros);
+            if (type.equals("tool.proposed")) {
+              tools.put(Render.str(d, "call_id"), Render.str(d, "tool"));
+            }
+            String line = progress(type, d, costMicros, tools);
             if (!line.isEmpty()) {
               ctx.out.println(line);
             }
@@ -98,7 +102,8 @@ final class RunCommands {
     return Render.exitFor(run);
   }
 
-  private static String progress(String type, JsonObject d, AtomicLong cost) {
+  private static String progress(
+      String type, JsonObject d, AtomicLong cost, Map<String, String> tools) {
     return switch (type) {
       case "run.created" ->
           "created run (agent " + Render.str(Render.obj(d, "agent"), "name") + ")";
@@ -137,8 +142,12 @@ final class RunCommands {
       case "approval.resolved" ->
           "approval " + Render.str(d, "approval_id") + " " + Render.str(d, "decision");
       case "tool.started" -> "running " + Render.str(d, "tool");
-      case "tool.succeeded" -> "tool " + Render.str(d, "call_id") + " succeeded";
-      case "tool.failed" -> "tool " + Render.str(d, "call_id") + " failed";
+      case "tool.succeeded" ->
+          tools.getOrDefault(Render.str(d, "call_id"), Render.str(d, "call_id")) + " succeeded";
+      case "tool.failed" ->
+          tools.getOrDefault(Render.str(d, "call_id"), Render.str(d, "call_id"))
+              + " failed: "
+              + Render.str(Render.obj(d, "error"), "message");
       case "run.waiting" -> "waiting: " + Render.str(d, "reason");
       case "run.completed", "run.failed", "run.cancelled", "run.timed_out", "run.paused" ->
           type.substring(4);

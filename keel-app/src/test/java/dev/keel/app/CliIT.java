@@ -100,6 +100,7 @@ class CliIT {
         .contains("step 1: planning")
         .contains("next: orders.lookup")
         .contains("next: orders.refund")
+        .contains("orders.lookup succeeded")
         .contains("needs approval apr_")
         .contains("cost so far $");
   }
