@@ -107,6 +107,19 @@ final class Floor {
     }
   }
 
+  private PreparedStatement prepare(Connection c, @Nullable ReentrantLock writer)
+      throws SQLException {
+    if (writer == null) {
+      return c.prepareStatement(insertSql());
+    }
+    writer.lock();
+    try {
+      return c.prepareStatement(insertSql());
+    } finally {
+      writer.unlock();
+    }
+  }
+
   private void oneRun(
       Connection c,
       @Nullable ReentrantLock writer,
@@ -114,19 +127,16 @@ final class Floor {
       int steps,
       CountDownLatch go,
       AtomicReference<Throwable> failure) {
-    try {
+    // Each run prepares its statement before the start, so the timed loop is INSERT + COMMIT only.
+    try (PreparedStatement ps = prepare(c, writer)) {
       go.await();
-      if (writer == null) {
-        try (PreparedStatement ps = c.prepareStatement(insertSql())) {
-          for (int seq = 1; seq <= steps; seq++) {
-            insert(ps, runId, seq);
-          }
-        }
-        return;
-      }
       for (int seq = 1; seq <= steps; seq++) {
+        if (writer == null) {
+          insert(ps, runId, seq);
+          continue;
+        }
         writer.lock();
-        try (PreparedStatement ps = c.prepareStatement(insertSql())) {
+        try {
           insert(ps, runId, seq);
         } finally {
           writer.unlock();

@@ -80,6 +80,7 @@ public final class KeelBench {
    * @param commits explicit commits of Keel's store, where JFR could count them
    * @param statements statements Keel's store sent, where JFR could count them
    * @param transactions transactions the database committed, where it counts them
+   * @param repeatedCalls tool calls made again after a run changed hands
    * @param cpuNanos CPU time this JVM used meanwhile, all threads (SQLite's work included, the
    *     PostgreSQL server's not)
    */
@@ -91,6 +92,7 @@ public final class KeelBench {
       Optional<DriverCalls.Calls> commits,
       Optional<DriverCalls.Calls> statements,
       OptionalLong transactions,
+      long repeatedCalls,
       long cpuNanos) {}
 
   /** Keel's figures on one store, one value per repetition. */
@@ -319,9 +321,11 @@ public final class KeelBench {
                         : List.of(p.statement())));
     long cpuBefore = processCpuNanos();
     long stepsDone = 0;
+    long repeated = 0;
     for (int i = 0; i < reps; i++) {
       KeelRig.Batch b = rig.runBatch(runs, steps, BATCH_TIMEOUT);
       stepsDone += b.steps();
+      repeated += b.repeatedCalls();
       each.accept(b);
     }
     long cpu = processCpuNanos() - cpuBefore;
@@ -335,7 +339,8 @@ public final class KeelBench {
         txBefore.isPresent() && txAfter.isPresent()
             ? OptionalLong.of(txAfter.getAsLong() - txBefore.getAsLong())
             : OptionalLong.empty();
-    return new Work(label, stepsDone, (long) runs * reps, counts, commits, statements, tx, cpu);
+    return new Work(
+        label, stepsDone, (long) runs * reps, counts, commits, statements, tx, repeated, cpu);
   }
 
   /** The database's commit count once the counts of a burst have been published. */

@@ -13,7 +13,8 @@ final class Report {
           + " commit(), the fsync included; statements: PostgreSQL round trips (Sync messages) or"
           + " SQLite statements compiled; DB transactions: pg_stat_database.xact_commit of the"
           + " benchmark's database, reads included; JVM CPU: CPU time of this process (engine,"
-          + " driver and, for SQLite, the database itself) per step of the timed repetitions.";
+          + " driver and, for SQLite, the database itself) per step of the timed repetitions; tool calls repeated: calls made"
+          + " again after a run changed hands (its lease lapsed), beyond one per step.";
 
   private final String header;
   private final List<String> notes = new ArrayList<>();
@@ -100,6 +101,7 @@ final class Report {
                 "ms/commit",
                 "statements/step",
                 "JVM CPU ms/step",
+                "tool calls repeated",
                 "DB transactions/step"));
     for (KeelBench.StoreFigures f : figures) {
       addStore(f, sizes.concRuns());
