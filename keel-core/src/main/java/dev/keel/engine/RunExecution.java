@@ -64,7 +64,7 @@ public final class RunExecution {
   private final Engine e;
   private final RunId runId;
   private Lease lease;
-  private RunState state;
+  private volatile RunState state;
   private long durableSeq;
   private final List<RecordedEvent> pending = new ArrayList<>();
   private final Set<String> invoked = new HashSet<>();
@@ -73,6 +73,8 @@ public final class RunExecution {
   private volatile boolean leaseLost;
   private volatile boolean draining;
   private volatile long knownSignalSeq;
+  private volatile @org.jspecify.annotations.Nullable Thread toolThread;
+  private volatile boolean cancelInFlight;
 
   private RunExecution(Engine e, Lease lease, RunState state, long requestedAtNanos) {
     this.e = e;
@@ -129,6 +131,24 @@ public final class RunExecution {
     if (renewed.epoch() == lease.epoch()) {
       leaseDeadlineNanos = Math.max(leaseDeadlineNanos, requestedAtNanos + safeLeaseNanos());
       knownSignalSeq = Math.max(knownSignalSeq, renewed.signalSeq());
+    }
+  }
+
+  /**
+   * Called by the heartbeat when the run has a signal this execution has not consumed: if it is a
+   * cancellation and a tool call is in flight, the call is interrupted so the run can stop now.
+   */
+  void cancelIfSignalled() {
+    Thread t = toolThread;
+    if (t == null) {
+      return;
+    }
+    boolean cancel =
+        e.store().signals(runId, state.signalsConsumed()).stream()
+            .anyMatch(sig -> sig.payload() instanceof SignalPayload.Cancel);
+    if (cancel) {
+      cancelInFlight = true;
+      t.interrupt();
     }
   }
 
@@ -402,6 +422,7 @@ public final class RunExecution {
     ensureLease();
     invoked.add(call.callId());
     ToolResult result;
+    toolThread = Thread.currentThread();
     try {
       result =
           tool.invoke(
@@ -412,8 +433,23 @@ public final class RunExecution {
                   idempotencyKey(call),
                   call.arguments(),
                   attempt));
+    } catch (InterruptedException x) {
+      if (!cancelInFlight) {
+        throw x;
+      }
+      result =
+          new ToolResult.Failure(
+              "cancelled",
+              false,
+              "the run was cancelled while this call was in flight; whether it took effect is unknown",
+              "");
     } catch (RuntimeException x) {
       result = new ToolResult.Failure("tool_error", false, String.valueOf(x.getMessage()), "");
+    } finally {
+      toolThread = null;
+      if (cancelInFlight) {
+        Thread.interrupted();
+      }
     }
     e.faults().at(CrashPoint.B7_TOOL_EFFECT_DONE, runId);
     RunEvent recorded =

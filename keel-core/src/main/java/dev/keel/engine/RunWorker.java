@@ -132,6 +132,9 @@ public final class RunWorker implements AutoCloseable {
             exec.lost();
           } else {
             exec.renewed(l, before);
+            if (l.signalSeq() > exec.state().signalsConsumed()) {
+              exec.cancelIfSignalled();
+            }
           }
         }
       } catch (InterruptedException x) {
