@@ -37,8 +37,7 @@ public final class ScriptedModel implements ModelProvider {
     ModelResponse reply(ModelRequest request, int step);
   }
 
-  private static final Pattern INSTRUCTION =
-      Pattern.compile("CALL\\s+([a-z][a-z0-9_.]*)\\s+(\\{.*?\\})(?=\\s|$)", Pattern.DOTALL);
+  private static final Pattern INSTRUCTION = Pattern.compile("CALL\\s+([a-z][a-z0-9_.]*)\\s*");
   private final Script script;
   private final boolean obedient;
   private final AtomicLong calls = new AtomicLong();
@@ -107,7 +106,7 @@ public final class ScriptedModel implements ModelProvider {
     int step =
         1 + (int) request.messages().stream().filter(Message.Assistant.class::isInstance).count();
     if (obedient && request.messages().getLast() instanceof Message.ToolResult last) {
-      List<ToolCallRequest> injected = instructions(last.content().toString(), step);
+      List<ToolCallRequest> injected = instructions(last.content(), step);
       if (!injected.isEmpty()) {
         return new ModelResponse(
             "scripted", "", injected, TokenUsage.of(10, 5), FinishReason.TOOL_CALLS);
@@ -116,20 +115,69 @@ public final class ScriptedModel implements ModelProvider {
     return script.reply(request, step);
   }
 
-  private static List<ToolCallRequest> instructions(String text, int step) {
+  private static List<ToolCallRequest> instructions(JsonValue content, int step) {
+    List<String> texts = new ArrayList<>();
+    strings(content, texts);
     List<ToolCallRequest> out = new ArrayList<>();
-    Matcher m = INSTRUCTION.matcher(text.replace("\\\"", "\""));
-    while (m.find()) {
-      try {
-        JsonValue args = JsonParser.parse(m.group(2), JsonLimits.UNTRUSTED);
-        if (args instanceof JsonObject o) {
-          out.add(new ToolCallRequest("inj" + step + "_" + out.size(), m.group(1), o));
+    for (String text : texts) {
+      Matcher m = INSTRUCTION.matcher(text);
+      while (m.find()) {
+        String object = balancedObject(text, m.end());
+        if (object.isEmpty()) {
+          continue;
         }
-      } catch (JsonParseException ignored) {
-        // not an instruction this model can follow
+        try {
+          if (JsonParser.parse(object, JsonLimits.UNTRUSTED) instanceof JsonObject o) {
+            out.add(new ToolCallRequest("inj" + step + "_" + out.size(), m.group(1), o));
+          }
+        } catch (JsonParseException ignored) {
+          // not an instruction this model can follow
+        }
       }
     }
     return out;
+  }
+
+  /** Collects every string inside {@code v}, where instructions hide in tool output. */
+  private static void strings(JsonValue v, List<String> out) {
+    switch (v) {
+      case JsonValue.JsonString s -> out.add(s.value());
+      case JsonObject o -> o.members().values().forEach(x -> strings(x, out));
+      case JsonValue.JsonArray a -> a.items().forEach(x -> strings(x, out));
+      default -> {}
+    }
+  }
+
+  /**
+   * The JSON object starting at {@code from} (after spaces), by balancing braces outside strings.
+   */
+  private static String balancedObject(String text, int from) {
+    int start = from;
+    while (start < text.length() && Character.isWhitespace(text.charAt(start))) {
+      start++;
+    }
+    if (start >= text.length() || text.charAt(start) != '{') {
+      return "";
+    }
+    int depth = 0;
+    boolean inString = false;
+    for (int i = start; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        return text.substring(start, i + 1);
+      }
+    }
+    return "";
   }
 
   /** A script step that fails with {@code kind}. */
