@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,14 +66,12 @@ class SystemdUnitIT {
     env.put("KEEL_HOME", dir.resolve(env.get("KEEL_HOME").substring(1)).toString());
     int port = ChildKeel.freePort();
     env.put("KEEL_SERVER_PORT", Integer.toString(port));
-    List<String> jvm =
-        new ArrayList<>(Arrays.asList(env.getOrDefault("JAVA_OPTS", "").split("\\s+")));
-    jvm.removeIf(String::isBlank);
 
-    try (ChildKeel keel = new ChildKeel(work, env, jvm, exec.subList(1, exec.size()))) {
+    try (ChildKeel keel = new ChildKeel(work, env, List.of(), exec.subList(1, exec.size()))) {
       keel.awaitLine("Keel is listening on http://127.0.0.1:" + port, Duration.ofSeconds(60));
       ChildKeel.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(30));
       assertThat(Files.exists(Path.of(env.get("KEEL_HOME"), "keel.db"))).isTrue();
+      assertThat(keel.seen).anyMatch(l -> l.contains("Picked up JAVA_TOOL_OPTIONS"));
       int code = keel.terminate(stopTimeout);
       assertThat(code == 0 || success.contains(Integer.toString(code)))
           .as("exit " + code + " is a success for the unit (SuccessExitStatus=" + success + ")")

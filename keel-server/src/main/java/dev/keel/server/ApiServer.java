@@ -134,6 +134,13 @@ public final class ApiServer implements AutoCloseable {
             "POST", "/v1/runs/{id}/messages", write, "Send a user message {content}", r::message));
     t.add(
         new Route(
+            "POST",
+            "/v1/runs/{id}/fork",
+            write,
+            "Fork a new run from a checkpoint {checkpoint_step, overrides?}",
+            r::fork));
+    t.add(
+        new Route(
             "GET", "/v1/runs/{id}/checkpoints", read, "List a run's checkpoints", r::checkpoints));
     t.add(new Route("GET", "/v1/approvals", read, "List approvals (status, limit)", c::approvals));
     t.add(new Route("GET", "/v1/approvals/{id}", read, "Read an approval", c::approval));

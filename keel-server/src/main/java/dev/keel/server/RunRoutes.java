@@ -357,6 +357,36 @@ final class RunRoutes {
     return new Reply(202, runJson(row.runId()));
   }
 
+  Reply fork(Call c) {
+    RunRow row = owned(c, c.path("id"));
+    JsonObject body = c.json();
+    Fields f = Fields.of(body, Set.of("checkpoint_step", "overrides"));
+    if (body.get("checkpoint_step").isEmpty()) {
+      f.error("checkpoint_step", "is required; GET /v1/runs/{id}/checkpoints lists the steps");
+    }
+    long step = f.integer("checkpoint_step", 0, Integer.MAX_VALUE).orElse(0L);
+    Optional<Fields> o =
+        f.nested("overrides", Set.of("instruction", "budget", "agent_version", "metadata"));
+    Optional<String> instruction = o.flatMap(x -> x.string("instruction", 100_000));
+    Optional<String> version = o.flatMap(x -> x.string("agent_version", 64));
+    JsonObject metadata = o.flatMap(x -> x.object("metadata")).orElse(JsonValue.EMPTY_OBJECT);
+    Budget current = header(row.runId()).budget();
+    Optional<Budget> budget = o.flatMap(x -> budget(x, current));
+    f.check();
+    CreateResult r;
+    try {
+      r =
+          runs.fork(
+              c.tenant(),
+              row.runId(),
+              (int) step,
+              new Runs.ForkOverrides(instruction, budget, version, metadata));
+    } catch (IllegalArgumentException x) {
+      throw ApiException.invalid("/checkpoint_step", String.valueOf(x.getMessage()));
+    }
+    return new Reply(201, runJson(r.runId()));
+  }
+
   Reply checkpoints(Call c) {
     RunRow row = owned(c, c.path("id"));
     List<JsonValue> data = new ArrayList<>();

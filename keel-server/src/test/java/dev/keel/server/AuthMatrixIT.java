@@ -53,6 +53,7 @@ class AuthMatrixIT {
     add("POST", "/v1/runs/{id}/resume", Kind.WRITE, true, "{}");
     add("POST", "/v1/runs/{id}/messages", Kind.WRITE, true, "{\"content\":\"x\"}");
     add("GET", "/v1/runs/{id}/checkpoints", Kind.READ, true, null);
+    add("POST", "/v1/runs/{id}/fork", Kind.WRITE, true, "{\"checkpoint_step\":1}");
     add("GET", "/v1/approvals", Kind.READ, false, null);
     add("GET", "/v1/approvals/{id}", Kind.READ, true, null);
     add("POST", "/v1/approvals/{id}/approve", Kind.WRITE, true, "{}");

@@ -204,6 +204,45 @@ class RunLifecycleIT {
   }
 
   @Test
+  void aRunForksFromACheckpointWithOverrides() {
+    String id = t.createRun("triage", "refund order A-1 then fork");
+    t.await(id);
+    TestServer.Response cps = t.call("GET", "/v1/runs/" + id + "/checkpoints", t.viewer, null);
+    assertThat(cps.status()).isEqualTo(200);
+    assertThat(cps.data()).isNotEmpty();
+    long step =
+        ((JsonValue.JsonNumber) ((JsonObject) cps.data().getFirst()).get("step").orElseThrow())
+            .longValueExact();
+    TestServer.Response fork =
+        t.call(
+            "POST",
+            "/v1/runs/" + id + "/fork",
+            t.operator,
+            "{\"checkpoint_step\":"
+                + step
+                + ",\"overrides\":{\"instruction\":\"try again\",\"metadata\":{\"why\":\"test\"},"
+                + "\"budget\":{\"max_steps\":9}}}");
+    assertThat(fork.status()).as(fork.body()).isEqualTo(201);
+    assertThat(fork.str("id")).isNotEqualTo(id);
+    assertThat(fork.json().get("metadata").orElseThrow().toString())
+        .contains("\"forked_from\":\"" + id + "\"")
+        .contains("\"why\":\"test\"");
+    assertThat(fork.json().get("budget").orElseThrow().toString()).contains("\"max_steps\":9");
+    assertThat(t.await(fork.str("id")).string("status")).isPresent();
+
+    TestServer.Response missing =
+        t.call("POST", "/v1/runs/" + id + "/fork", t.operator, "{\"checkpoint_step\":999}");
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.body()).contains("/checkpoint_step").contains("has steps");
+    TestServer.Response noStep = t.call("POST", "/v1/runs/" + id + "/fork", t.operator, "{}");
+    assertThat(noStep.status()).isEqualTo(400);
+    assertThat(
+            t.call("POST", "/v1/runs/" + id + "/fork", t.otherOperator, "{\"checkpoint_step\":1}")
+                .status())
+        .isEqualTo(404);
+  }
+
+  @Test
   void catalogHealthMetricsAndOpenApiAnswer() {
     assertThat(t.call("GET", "/v1/agents", t.viewer, null).body()).contains("triage");
     assertThat(t.call("GET", "/v1/agents/triage", t.viewer, null).body()).contains("versions");

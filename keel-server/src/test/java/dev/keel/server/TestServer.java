@@ -192,7 +192,7 @@ final class TestServer implements AutoCloseable {
             InstantSource.system(),
             IdSource.random(),
             FaultInjector.NONE,
-            EngineConfig.DEFAULT.withLeaseTime(Duration.ofSeconds(5)));
+            EngineConfig.DEFAULT.withLeaseTime(Duration.ofSeconds(5)).withCheckpointEvery(1));
     worker = new RunWorker(engine, "w-test", Throwable::printStackTrace);
     Instant now = Instant.now();
     admin = KeyTokens.issue(keys, "acme", Role.ADMIN, Set.of(), now).token();
