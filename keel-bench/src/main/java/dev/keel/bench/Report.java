@@ -188,6 +188,7 @@ final class Report {
                     w.commits().map(c -> Table.number(c.averageMillis(), 2)).orElse(Table.NONE),
                     w.statements().map(c -> perStep.apply(c.calls())).orElse(Table.NONE),
                     w.cpuNanos() < 0 ? Table.NONE : Table.number(w.cpuNanos() / 1e6 / w.steps(), 3),
+                    String.format("%,d", w.repeatedCalls()),
                     w.transactions().isPresent()
                         ? perStep.apply(w.transactions().getAsLong())
                         : Table.NONE));
