@@ -26,12 +26,18 @@ import org.junit.jupiter.params.provider.CsvSource;
  * worker takes the run over and finishes it; the first is thawed with SIGCONT. Its writes must be
  * rejected (the history does not fork), it must start no new effect, and it must stop within one
  * second of waking.
+ *
+ * <p>On PostgreSQL, the store for several worker processes. On SQLite a process frozen in the
+ * middle of a write transaction holds the file's write lock, so no other process can write until it
+ * wakes: no lease can change that, and it is why several processes on one SQLite file are not a
+ * supported deployment (decision 0002). Fencing on SQLite is proven in-process (EngineTest,
+ * SimulationTest) and by the SIGKILL matrix.
  */
 class ZombieIT {
   static final Duration LEASE = Duration.ofMillis(1000);
 
   @ParameterizedTest(name = "{0} x{1}")
-  @CsvSource({"postgres, 100", "sqlite, 25"})
+  @CsvSource({"postgres, 100"})
   void frozenWorkerWakesFencedAndStartsNothing(String kind, int trials) throws Exception {
     String url = Databases.fresh(kind);
     List<Long> stopMillis = new ArrayList<>();
