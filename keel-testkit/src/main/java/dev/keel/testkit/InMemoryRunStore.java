@@ -97,6 +97,16 @@ public final class InMemoryRunStore implements RunStore {
     }
   }
 
+  /** Runs {@code op} under the store's lock, which stands for a transaction. */
+  private <T> T locked(java.util.function.Supplier<T> op) {
+    lock.lock();
+    try {
+      return op.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public Instant now() {
     return clock.instant();
@@ -104,141 +114,137 @@ public final class InMemoryRunStore implements RunStore {
 
   @Override
   public CreateResult create(NewRun run) {
-    lock.lock();
-    try {
-      if (run.idempotencyKey().isPresent()) {
-        RunId existing = keys.get(run.tenant() + "\u0000" + run.idempotencyKey().get());
-        if (existing != null) {
-          return new CreateResult(existing, true);
-        }
-      }
-      Row same = runs.get(run.runId());
-      if (same != null) {
-        if (!same.tenant.equals(run.tenant())) {
-          throw new IllegalArgumentException("run " + run.runId() + " already exists");
-        }
-        return new CreateResult(run.runId(), true);
-      }
-      runs.put(run.runId(), new Row(run, now()));
-      run.idempotencyKey().ifPresent(k -> keys.put(run.tenant() + "\u0000" + k, run.runId()));
-      work.signalAll();
-      return new CreateResult(run.runId(), false);
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          if (run.idempotencyKey().isPresent()) {
+            RunId existing = keys.get(run.tenant() + "\u0000" + run.idempotencyKey().get());
+            if (existing != null) {
+              return new CreateResult(existing, true);
+            }
+          }
+          Row same = runs.get(run.runId());
+          if (same != null) {
+            if (!same.tenant.equals(run.tenant())) {
+              throw new IllegalArgumentException("run " + run.runId() + " already exists");
+            }
+            return new CreateResult(run.runId(), true);
+          }
+          runs.put(run.runId(), new Row(run, now()));
+          run.idempotencyKey().ifPresent(k -> keys.put(run.tenant() + "\u0000" + k, run.runId()));
+          work.signalAll();
+          return new CreateResult(run.runId(), false);
+        });
   }
 
   @Override
   public List<Lease> claim(String workerId, Duration ttl, int max) {
-    lock.lock();
-    try {
-      Instant now = now();
-      List<Row> ready =
-          runs.values().stream()
-              .filter(r -> !r.status.terminal())
-              .filter(r -> r.readyAt.isPresent() && !r.readyAt.get().isAfter(now))
-              .filter(r -> !r.leased(now))
-              .sorted(
-                  Comparator.comparing((Row r) -> r.readyAt.orElseThrow()).thenComparing(r -> r.id))
-              .limit(max)
-              .toList();
-      List<Lease> out = new ArrayList<>();
-      for (Row r : ready) {
-        r.owner = Optional.of(workerId);
-        r.epoch++;
-        r.expires = Optional.of(now.plus(ttl));
-        out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get()));
-      }
-      return out;
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          Instant now = now();
+          List<Row> ready =
+              runs.values().stream()
+                  .filter(r -> !r.status.terminal())
+                  .filter(r -> r.readyAt.isPresent() && !r.readyAt.get().isAfter(now))
+                  .filter(r -> !r.leased(now))
+                  .sorted(
+                      Comparator.comparing((Row r) -> r.readyAt.orElseThrow())
+                          .thenComparing(r -> r.id))
+                  .limit(max)
+                  .toList();
+          List<Lease> out = new ArrayList<>();
+          for (Row r : ready) {
+            r.owner = Optional.of(workerId);
+            r.epoch++;
+            r.expires = Optional.of(now.plus(ttl));
+            out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get()));
+          }
+          return out;
+        });
   }
 
   @Override
   public List<Lease> renew(String workerId, Duration ttl) {
-    lock.lock();
-    try {
-      Instant now = now();
-      List<Lease> out = new ArrayList<>();
-      for (Row r : runs.values()) {
-        if (r.owner.equals(Optional.of(workerId)) && r.leased(now)) {
-          r.expires = Optional.of(now.plus(ttl));
-          out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get()));
-        }
-      }
-      return out;
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          Instant now = now();
+          List<Lease> out = new ArrayList<>();
+          for (Row r : runs.values()) {
+            if (r.owner.equals(Optional.of(workerId)) && r.leased(now)) {
+              r.expires = Optional.of(now.plus(ttl));
+              out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get()));
+            }
+          }
+          return out;
+        });
   }
 
   @Override
   public Lease append(Append a) {
-    lock.lock();
-    try {
-      Instant now = now();
-      Lease lease = a.lease();
-      Row r = runs.get(lease.runId());
-      if (r == null) {
-        throw new LeaseLostException(lease.runId(), lease.epoch(), "the run does not exist");
-      }
-      if (!r.owner.equals(Optional.of(lease.workerId())) || r.epoch != lease.epoch()) {
-        throw new LeaseLostException(
-            lease.runId(), lease.epoch(), "taken over at epoch " + r.epoch);
-      }
-      if (!r.leased(now)) {
-        throw new LeaseLostException(lease.runId(), lease.epoch(), "expired");
-      }
-      if (r.lastSeq() != a.expectedLastSeq()) {
-        throw new LeaseLostException(
-            lease.runId(),
-            lease.epoch(),
-            "expected last seq " + a.expectedLastSeq() + " but the log is at " + r.lastSeq());
-      }
-      RunState after = a.stateAfter();
-      // Check every projection before changing anything, so a rejected append writes nothing.
-      for (RecordedEvent e : a.events()) {
-        if (e.envelope().event() instanceof RunEvent.ToolCallStarted st) {
-          LedgerEntry prev = ledger.get(st.tool() + "\u0000" + st.idempotencyKey());
-          if (prev != null && !prev.runId().equals(r.id)) {
-            throw new IllegalStateException(
-                "idempotency key "
-                    + st.idempotencyKey()
-                    + " of "
-                    + st.tool()
-                    + " belongs to "
-                    + prev.runId());
+    return locked(
+        () -> {
+          Instant now = now();
+          Lease lease = a.lease();
+          Row r = runs.get(lease.runId());
+          if (r == null) {
+            throw new LeaseLostException(lease.runId(), lease.epoch(), "the run does not exist");
           }
-        }
-      }
-      for (RecordedEvent e : a.events()) {
-        r.events.add(e);
-        project(r, e.envelope());
-      }
-      a.checkpoint().ifPresent(r.checkpoints::add);
-      r.status = after.status();
-      r.updatedAt = now;
-      boolean release = after.status().terminal() || a.disposition() instanceof Disposition.Release;
-      if (release) {
-        r.owner = Optional.empty();
-        r.expires = Optional.empty();
-        Optional<Instant> readyAt =
-            a.disposition() instanceof Disposition.Release rel ? rel.readyAt() : Optional.empty();
-        r.readyAt =
-            after.status().terminal()
-                ? Optional.empty()
-                : r.signalSeq > after.signalsConsumed() ? Optional.of(now) : readyAt;
-        if (r.readyAt.isPresent()) {
-          work.signalAll();
-        }
-        return new Lease(r.id, lease.workerId(), r.epoch, r.signalSeq, now);
-      }
-      r.expires = Optional.of(now.plus(a.leaseTime()));
-      return new Lease(r.id, lease.workerId(), r.epoch, r.signalSeq, r.expires.get());
-    } finally {
-      lock.unlock();
-    }
+          if (!r.owner.equals(Optional.of(lease.workerId())) || r.epoch != lease.epoch()) {
+            throw new LeaseLostException(
+                lease.runId(), lease.epoch(), "taken over at epoch " + r.epoch);
+          }
+          if (!r.leased(now)) {
+            throw new LeaseLostException(lease.runId(), lease.epoch(), "expired");
+          }
+          if (r.lastSeq() != a.expectedLastSeq()) {
+            throw new LeaseLostException(
+                lease.runId(),
+                lease.epoch(),
+                "expected last seq " + a.expectedLastSeq() + " but the log is at " + r.lastSeq());
+          }
+          RunState after = a.stateAfter();
+          // Check every projection before changing anything, so a rejected append writes nothing.
+          for (RecordedEvent e : a.events()) {
+            if (e.envelope().event() instanceof RunEvent.ToolCallStarted st) {
+              LedgerEntry prev = ledger.get(st.tool() + "\u0000" + st.idempotencyKey());
+              if (prev != null && !prev.runId().equals(r.id)) {
+                throw new IllegalStateException(
+                    "idempotency key "
+                        + st.idempotencyKey()
+                        + " of "
+                        + st.tool()
+                        + " belongs to "
+                        + prev.runId());
+              }
+            }
+          }
+          for (RecordedEvent e : a.events()) {
+            r.events.add(e);
+            project(r, e.envelope());
+          }
+          a.checkpoint().ifPresent(r.checkpoints::add);
+          r.status = after.status();
+          r.updatedAt = now;
+          boolean release =
+              after.status().terminal() || a.disposition() instanceof Disposition.Release;
+          if (release) {
+            r.owner = Optional.empty();
+            r.expires = Optional.empty();
+            Optional<Instant> readyAt =
+                a.disposition() instanceof Disposition.Release rel
+                    ? rel.readyAt()
+                    : Optional.empty();
+            r.readyAt =
+                after.status().terminal()
+                    ? Optional.empty()
+                    : r.signalSeq > after.signalsConsumed() ? Optional.of(now) : readyAt;
+            if (r.readyAt.isPresent()) {
+              work.signalAll();
+            }
+            return new Lease(r.id, lease.workerId(), r.epoch, r.signalSeq, now);
+          }
+          r.expires = Optional.of(now.plus(a.leaseTime()));
+          return new Lease(r.id, lease.workerId(), r.epoch, r.signalSeq, r.expires.get());
+        });
   }
 
   private void project(Row r, EventEnvelope e) {
@@ -297,16 +303,14 @@ public final class InMemoryRunStore implements RunStore {
 
   @Override
   public Loaded load(RunId runId) {
-    lock.lock();
-    try {
-      Row r = require(runId);
-      Optional<Checkpoint> cp =
-          r.checkpoints.isEmpty() ? Optional.empty() : Optional.of(r.checkpoints.getLast());
-      long from = cp.map(Checkpoint::throughSeq).orElse(0L);
-      return new Loaded(cp, envelopes(r, from, Integer.MAX_VALUE));
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          Row r = require(runId);
+          Optional<Checkpoint> cp =
+              r.checkpoints.isEmpty() ? Optional.empty() : Optional.of(r.checkpoints.getLast());
+          long from = cp.map(Checkpoint::throughSeq).orElse(0L);
+          return new Loaded(cp, envelopes(r, from, Integer.MAX_VALUE));
+        });
   }
 
   private static List<EventEnvelope> envelopes(Row r, long after, int limit) {
@@ -327,57 +331,47 @@ public final class InMemoryRunStore implements RunStore {
 
   @Override
   public List<EventEnvelope> events(RunId runId, long afterSeq, int limit) {
-    lock.lock();
-    try {
-      Row r = runs.get(runId);
-      return r == null ? List.of() : envelopes(r, Math.max(0, afterSeq), limit);
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          Row r = runs.get(runId);
+          return r == null ? List.of() : envelopes(r, Math.max(0, afterSeq), limit);
+        });
   }
 
   @Override
   public List<String> eventHashes(RunId runId) {
-    lock.lock();
-    try {
-      return require(runId).events.stream().map(RecordedEvent::hash).toList();
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return require(runId).events.stream().map(RecordedEvent::hash).toList();
+        });
   }
 
   @Override
   public List<Checkpoint> checkpoints(RunId runId) {
-    lock.lock();
-    try {
-      return List.copyOf(require(runId).checkpoints);
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return List.copyOf(require(runId).checkpoints);
+        });
   }
 
   @Override
   public List<Signal> signals(RunId runId, long afterSeq) {
-    lock.lock();
-    try {
-      return require(runId).signals.stream().filter(s -> s.seq() > afterSeq).toList();
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return require(runId).signals.stream().filter(s -> s.seq() > afterSeq).toList();
+        });
   }
 
   @Override
   public Optional<Long> signal(String tenant, RunId runId, SignalPayload payload) {
-    lock.lock();
-    try {
-      Row r = runs.get(runId);
-      if (r == null || !r.tenant.equals(tenant) || r.status.terminal()) {
-        return Optional.empty();
-      }
-      return Optional.of(addSignal(r, payload));
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          Row r = runs.get(runId);
+          if (r == null || !r.tenant.equals(tenant) || r.status.terminal()) {
+            return Optional.empty();
+          }
+          return Optional.of(addSignal(r, payload));
+        });
   }
 
   private long addSignal(Row r, SignalPayload payload) {
@@ -391,24 +385,22 @@ public final class InMemoryRunStore implements RunStore {
 
   @Override
   public Optional<ApprovalRecord> decide(String tenant, SignalPayload.ApprovalDecision d) {
-    lock.lock();
-    try {
-      ApprovalRecord a = approvals.get(d.approvalId());
-      if (a == null || !a.tenant().equals(tenant)) {
-        return Optional.empty();
-      }
-      Row r = runs.get(a.runId());
-      Instant now = now();
-      if (!a.status().equals("pending") || !a.expiresAt().isAfter(now) || r.status.terminal()) {
-        return Optional.of(a);
-      }
-      ApprovalRecord decided = withStatus(a, d.decision(), d.decidedBy(), now);
-      approvals.put(a.approvalId(), decided);
-      addSignal(r, d);
-      return Optional.of(decided);
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          ApprovalRecord a = approvals.get(d.approvalId());
+          if (a == null || !a.tenant().equals(tenant)) {
+            return Optional.empty();
+          }
+          Row r = runs.get(a.runId());
+          Instant now = now();
+          if (!a.status().equals("pending") || !a.expiresAt().isAfter(now) || r.status.terminal()) {
+            return Optional.of(a);
+          }
+          ApprovalRecord decided = withStatus(a, d.decision(), d.decidedBy(), now);
+          approvals.put(a.approvalId(), decided);
+          addSignal(r, d);
+          return Optional.of(decided);
+        });
   }
 
   private static ApprovalRecord withStatus(ApprovalRecord a, String status, String by, Instant at) {
@@ -432,85 +424,75 @@ public final class InMemoryRunStore implements RunStore {
 
   @Override
   public int expireApprovals(RunId runId) {
-    lock.lock();
-    try {
-      Instant now = now();
-      Row r = require(runId);
-      int n = 0;
-      for (ApprovalRecord a : List.copyOf(approvals.values())) {
-        if (a.runId().equals(runId)
-            && a.status().equals("pending")
-            && !a.expiresAt().isAfter(now)) {
-          approvals.put(a.approvalId(), withStatus(a, "expired", "keel", now));
-          addSignal(
-              r,
-              new SignalPayload.ApprovalDecision(
-                  a.approvalId(), "expired", "keel", Optional.<JsonObject>empty(), ""));
-          n++;
-        }
-      }
-      return n;
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          Instant now = now();
+          Row r = require(runId);
+          int n = 0;
+          for (ApprovalRecord a : List.copyOf(approvals.values())) {
+            if (a.runId().equals(runId)
+                && a.status().equals("pending")
+                && !a.expiresAt().isAfter(now)) {
+              approvals.put(a.approvalId(), withStatus(a, "expired", "keel", now));
+              addSignal(
+                  r,
+                  new SignalPayload.ApprovalDecision(
+                      a.approvalId(), "expired", "keel", Optional.<JsonObject>empty(), ""));
+              n++;
+            }
+          }
+          return n;
+        });
   }
 
   @Override
   public Optional<ApprovalRecord> approval(String tenant, String approvalId) {
-    lock.lock();
-    try {
-      return Optional.ofNullable(approvals.get(approvalId)).filter(a -> a.tenant().equals(tenant));
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return Optional.ofNullable(approvals.get(approvalId))
+              .filter(a -> a.tenant().equals(tenant));
+        });
   }
 
   @Override
   public List<ApprovalRecord> approvals(String tenant, Optional<String> status, int limit) {
-    lock.lock();
-    try {
-      return approvals.values().stream()
-          .filter(a -> a.tenant().equals(tenant))
-          .filter(a -> status.isEmpty() || a.status().equals(status.get()))
-          .sorted(Comparator.comparing(ApprovalRecord::createdAt).reversed())
-          .limit(limit)
-          .toList();
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return approvals.values().stream()
+              .filter(a -> a.tenant().equals(tenant))
+              .filter(a -> status.isEmpty() || a.status().equals(status.get()))
+              .sorted(Comparator.comparing(ApprovalRecord::createdAt).reversed())
+              .limit(limit)
+              .toList();
+        });
   }
 
   @Override
   public Optional<RunRow> row(RunId runId) {
-    lock.lock();
-    try {
-      return Optional.ofNullable(runs.get(runId)).map(Row::row);
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return Optional.ofNullable(runs.get(runId)).map(Row::row);
+        });
   }
 
   @Override
   public List<RunRow> rows() {
-    lock.lock();
-    try {
-      return runs.values().stream().map(Row::row).toList();
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return runs.values().stream().map(Row::row).toList();
+        });
   }
 
   @Override
   public List<LedgerEntry> ledger(RunId runId) {
-    lock.lock();
-    try {
-      return ledger.values().stream().filter(e -> e.runId().equals(runId)).toList();
-    } finally {
-      lock.unlock();
-    }
+    return locked(
+        () -> {
+          return ledger.values().stream().filter(e -> e.runId().equals(runId)).toList();
+        });
   }
 
   @Override
+  @SuppressWarnings("WaitNotInLoop") // the port allows spurious returns: callers poll again
   public void awaitWork(Duration max) throws InterruptedException {
     lock.lock();
     try {

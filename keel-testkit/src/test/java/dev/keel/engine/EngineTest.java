@@ -269,16 +269,20 @@ class EngineTest {
     private static final long serialVersionUID = 1L;
   }
 
+  /** An injector that crashes the first time any run passes {@code point}. */
+  private static FaultInjector crashOnceAt(CrashPoint point) {
+    Set<CrashPoint> armed = ConcurrentHashMap.newKeySet();
+    armed.add(point);
+    return (p, r) -> {
+      if (armed.remove(p)) {
+        throw new Crash();
+      }
+    };
+  }
+
   @Test
   void crashInTheAmbiguousWindowOfAnUnkeyedToolAsksAPersonInsteadOfRetrying() throws Exception {
-    Set<CrashPoint> armed = ConcurrentHashMap.newKeySet();
-    armed.add(CrashPoint.B7_TOOL_EFFECT_DONE);
-    FaultInjector faults =
-        (p, r) -> {
-          if (armed.remove(p)) {
-            throw new Crash();
-          }
-        };
+    FaultInjector faults = crashOnceAt(CrashPoint.B7_TOOL_EFFECT_DONE);
     Harness h =
         new Harness(
             ScriptedModel.of(
@@ -310,14 +314,7 @@ class EngineTest {
 
   @Test
   void crashInTheAmbiguousWindowOfAKeyedToolRetriesWithTheSameKey() throws Exception {
-    Set<CrashPoint> armed = ConcurrentHashMap.newKeySet();
-    armed.add(CrashPoint.B7_TOOL_EFFECT_DONE);
-    FaultInjector faults =
-        (p, r) -> {
-          if (armed.remove(p)) {
-            throw new Crash();
-          }
-        };
+    FaultInjector faults = crashOnceAt(CrashPoint.B7_TOOL_EFFECT_DONE);
     Harness h =
         new Harness(
             ScriptedModel.of(ScriptedModel.loop("shop.lookup", JsonValue.object(), 2)),
@@ -337,14 +334,7 @@ class EngineTest {
 
   @Test
   void unkeyedToolWithFailPolicyFailsTheRunNamingTheCall() throws Exception {
-    Set<CrashPoint> armed = ConcurrentHashMap.newKeySet();
-    armed.add(CrashPoint.B7_TOOL_EFFECT_DONE);
-    FaultInjector faults =
-        (p, r) -> {
-          if (armed.remove(p)) {
-            throw new Crash();
-          }
-        };
+    FaultInjector faults = crashOnceAt(CrashPoint.B7_TOOL_EFFECT_DONE);
     Harness h =
         new Harness(
             ScriptedModel.of(ScriptedModel.loop("shop.push", JsonValue.object(), 1)),
