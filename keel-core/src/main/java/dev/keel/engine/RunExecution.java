@@ -152,11 +152,6 @@ public final class RunExecution {
     }
   }
 
-  /** Tells the execution its lease was not renewed: it must stop before any new effect. */
-  void lost() {
-    leaseLost = true;
-  }
-
   private long safeLeaseNanos() {
     // Act only within the first 80% of the lease; the rest absorbs clock-rate drift and GC.
     return e.config().leaseTime().toNanos() * 4 / 5;

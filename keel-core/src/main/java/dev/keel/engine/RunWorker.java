@@ -126,11 +126,13 @@ public final class RunWorker implements AutoCloseable {
         for (Lease l : engine.store().renew(workerId, ttl)) {
           held.put(l.runId(), l);
         }
+        // Only leases the store returned are refreshed. A lease missing from the answer is not
+        // declared lost here: its claim may have committed after this statement read the rows.
+        // An execution whose lease really lapsed learns it from its own deadline and the store,
+        // before its next effect (ensureLease) or at its next fenced write.
         for (RunExecution exec : active.values()) {
           Lease l = held.get(exec.runId());
-          if (l == null) {
-            exec.lost();
-          } else {
+          if (l != null) {
             exec.renewed(l, before);
             if (l.signalSeq() > exec.state().signalsConsumed()) {
               exec.cancelIfSignalled();
