@@ -65,6 +65,7 @@ public final class RunExecution {
   private final RunId runId;
   private Lease lease;
   private volatile RunState state;
+  private RunState durableState;
   private long durableSeq;
   private final List<RecordedEvent> pending = new ArrayList<>();
   private final Set<String> invoked = new HashSet<>();
@@ -81,6 +82,7 @@ public final class RunExecution {
     this.runId = lease.runId();
     this.lease = lease;
     this.state = state;
+    this.durableState = state;
     this.durableSeq = state.lastSeq();
     this.knownSignalSeq = lease.signalSeq();
     this.leaseDeadlineNanos = requestedAtNanos + safeLeaseNanos();
@@ -119,6 +121,30 @@ public final class RunExecution {
   /** The state as folded so far (including events not yet committed). */
   public RunState state() {
     return state;
+  }
+
+  /**
+   * Gives the run back after this execution failed unexpectedly: a fenced release with no events,
+   * as of the last committed write, so any worker can continue at once instead of the run sitting
+   * under a lease this worker's heartbeat would keep renewing. Events not yet committed are
+   * dropped; the next owner settles them from the log (an intent without a result follows the
+   * tool's policy). Best effort: if the store refuses or fails, the lease lapses or stays fenced.
+   */
+  public void handBack() {
+    try {
+      e.store()
+          .append(
+              new Append(
+                  lease,
+                  durableSeq,
+                  List.of(),
+                  durableState,
+                  Optional.empty(),
+                  new Disposition.Release(Optional.of(e.store().now())),
+                  e.config().leaseTime()));
+    } catch (RuntimeException ignored) {
+      // nothing more can be done here; the lease is fenced or will lapse
+    }
   }
 
   /** Asks the execution to hand the run back at its next step boundary. */
@@ -573,6 +599,7 @@ public final class RunExecution {
     List<RecordedEvent> done = List.copyOf(pending);
     pending.clear();
     durableSeq = state.lastSeq();
+    durableState = state;
     unrecordedResults.keySet().removeIf(id -> done.stream().anyMatch(r -> resultOf(r, id)));
     for (RecordedEvent r : done) {
       fireAfterCommit(r.envelope().event());

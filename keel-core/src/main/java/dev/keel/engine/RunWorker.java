@@ -103,6 +103,9 @@ public final class RunWorker implements AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (RuntimeException x) {
       onFailure.accept(x);
+      if (exec != null) {
+        exec.handBack();
+      }
     } finally {
       if (exec != null) {
         active.remove(lease.runId(), exec);
