@@ -1,25 +1,17 @@
 package dev.keel.bench;
 
-import dev.keel.run.EventEnvelope;
 import dev.keel.run.RunId;
 import dev.keel.run.RunStatus;
 import dev.keel.store.Append;
-import dev.keel.store.ApprovalRecord;
-import dev.keel.store.Checkpoint;
 import dev.keel.store.CreateResult;
 import dev.keel.store.Disposition;
 import dev.keel.store.Lease;
-import dev.keel.store.LedgerEntry;
 import dev.keel.store.Loaded;
 import dev.keel.store.NewRun;
-import dev.keel.store.RunRow;
 import dev.keel.store.RunStore;
-import dev.keel.store.Signal;
-import dev.keel.store.SignalPayload;
+import dev.keel.testkit.ForwardingRunStore;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,8 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * claims, loads, and runs that ended or parked. The benchmark waits on it instead of polling the
  * database, so waiting adds no load. It keeps no state per run.
  */
-final class ObservedRunStore implements RunStore {
-  private final RunStore delegate;
+final class ObservedRunStore extends ForwardingRunStore {
   private final Semaphore ended = new Semaphore(0);
   private final AtomicLong parked = new AtomicLong();
   private final AtomicLong appends = new AtomicLong();
@@ -43,7 +34,7 @@ final class ObservedRunStore implements RunStore {
 
   /** Observes {@code delegate}. */
   ObservedRunStore(RunStore delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** What the engine asked of the store so far. */
@@ -104,11 +95,6 @@ final class ObservedRunStore implements RunStore {
   }
 
   @Override
-  public Instant now() {
-    return delegate.now();
-  }
-
-  @Override
   public CreateResult create(NewRun run) {
     CreateResult r = delegate.create(run);
     creates.incrementAndGet();
@@ -131,75 +117,5 @@ final class ObservedRunStore implements RunStore {
   public Loaded load(RunId runId) {
     loads.incrementAndGet();
     return delegate.load(runId);
-  }
-
-  @Override
-  public List<EventEnvelope> events(RunId runId, long afterSeq, int limit) {
-    return delegate.events(runId, afterSeq, limit);
-  }
-
-  @Override
-  public List<String> eventHashes(RunId runId) {
-    return delegate.eventHashes(runId);
-  }
-
-  @Override
-  public List<Checkpoint> checkpoints(RunId runId) {
-    return delegate.checkpoints(runId);
-  }
-
-  @Override
-  public List<Signal> signals(RunId runId, long afterSeq) {
-    return delegate.signals(runId, afterSeq);
-  }
-
-  @Override
-  public Optional<Long> signal(String tenant, RunId runId, SignalPayload payload) {
-    return delegate.signal(tenant, runId, payload);
-  }
-
-  @Override
-  public Optional<ApprovalRecord> decide(String tenant, SignalPayload.ApprovalDecision decision) {
-    return delegate.decide(tenant, decision);
-  }
-
-  @Override
-  public int expireApprovals(RunId runId) {
-    return delegate.expireApprovals(runId);
-  }
-
-  @Override
-  public Optional<ApprovalRecord> approval(String tenant, String approvalId) {
-    return delegate.approval(tenant, approvalId);
-  }
-
-  @Override
-  public List<ApprovalRecord> approvals(String tenant, Optional<String> status, int limit) {
-    return delegate.approvals(tenant, status, limit);
-  }
-
-  @Override
-  public Optional<RunRow> row(RunId runId) {
-    return delegate.row(runId);
-  }
-
-  @Override
-  public List<RunRow> rows() {
-    return delegate.rows();
-  }
-
-  @Override
-  public List<LedgerEntry> ledger(RunId runId) {
-    return delegate.ledger(runId);
-  }
-
-  @Override
-  public void awaitWork(Duration max) throws InterruptedException {
-    delegate.awaitWork(max);
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
   }
 }
