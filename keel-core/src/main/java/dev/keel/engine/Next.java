@@ -21,9 +21,6 @@ sealed interface Next {
   /** End the run at a limit. */
   record TimeOut(String limit, String detail) implements Next {}
 
-  /** Fail the run. */
-  record Fail(String code, String message) implements Next {}
-
   /** Release the run until a signal arrives or {@code readyAt}. */
   record Wait(String reason, Optional<Instant> readyAt) implements Next {}
 

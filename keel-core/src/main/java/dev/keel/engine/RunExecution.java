@@ -200,7 +200,7 @@ public final class RunExecution {
       flush(new Disposition.Release(Optional.of(e.store().now())), false);
       return false;
     }
-    if (knownSignalSeq > state.signalsConsumed() || lease.signalSeq() > state.signalsConsumed()) {
+    if (knownSignalSeq > state.signalsConsumed()) {
       consumeSignals();
     }
     AgentSpec agent = e.agentOf(state);
@@ -232,11 +232,6 @@ public final class RunExecution {
         flush(Disposition.RELEASE, false);
         return false;
       }
-      case Next.Fail f -> {
-        record(new RunEvent.RunFailed(f.code(), f.message()));
-        flush(Disposition.RELEASE, false);
-        return false;
-      }
       case Next.Wait w -> {
         if (w.reason().equals("approval") && state.status() != RunStatus.WAITING) {
           record(new RunEvent.RunWaiting(w.reason()));
@@ -256,7 +251,7 @@ public final class RunExecution {
         record(new RunEvent.ModelRequested(r.step(), agent.model(), r.reservedMicros()));
       }
       case Next.CallModel c -> callModel(agent);
-      case Next.ExecuteTool x -> execute(x.call(), agent);
+      case Next.ExecuteTool x -> execute(x.call());
       case Next.ResumeStarted x -> resumeStarted(x.call());
       case Next.AskAboutUnknown x -> askAboutUnknown(x.call());
     }
@@ -419,7 +414,7 @@ public final class RunExecution {
     return "keel:" + runId.value() + ":" + call.callId();
   }
 
-  private void execute(ToolCallState call, AgentSpec agent) throws InterruptedException {
+  private void execute(ToolCallState call) throws InterruptedException {
     Optional<Tool> tool = toolFor(call);
     if (tool.isEmpty()) {
       record(
@@ -683,6 +678,7 @@ public final class RunExecution {
       throw new LeaseLostException(runId, lease.epoch(), "not renewed before a side effect");
     }
     lease = renewed.get();
+    knownSignalSeq = Math.max(knownSignalSeq, lease.signalSeq());
     leaseDeadlineNanos = before + safeLeaseNanos();
   }
 }
