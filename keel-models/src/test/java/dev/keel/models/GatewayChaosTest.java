@@ -127,6 +127,12 @@ class GatewayChaosTest {
                       Duration.ofSeconds(1)));
       RetryBudget budget = new RetryBudget(0.2, 5, 20);
       InstantSource clock = InstantSource.system();
+      // The breakers count time in calls, 50 ms of breaker time each, so how long an open breaker
+      // stays open does not depend on how fast this machine answers 120 local calls.
+      java.util.concurrent.atomic.AtomicReference<java.time.Instant> breakerNow =
+          new java.util.concurrent.atomic.AtomicReference<>(
+              java.time.Instant.parse("2026-01-01T00:00:00Z"));
+      InstantSource breakerClock = breakerNow::get;
       ModelGateway gateway =
           new ModelGateway(
               Map.of("openai", primary, "anthropic", secondary),
@@ -139,8 +145,9 @@ class GatewayChaosTest {
               new ResponseCache(10, Duration.ZERO, Duration.ZERO, clock),
               budget,
               Map.of(
-                  "openai", new CircuitBreaker("openai", 5, Duration.ofMillis(200), clock),
-                  "anthropic", new CircuitBreaker("anthropic", 5, Duration.ofMillis(200), clock)),
+                  "openai", new CircuitBreaker("openai", 5, Duration.ofMillis(200), breakerClock),
+                  "anthropic",
+                      new CircuitBreaker("anthropic", 5, Duration.ofMillis(200), breakerClock)),
               2,
               clock,
               d -> {});
@@ -163,6 +170,7 @@ class GatewayChaosTest {
           failed++;
           System.out.println("seed " + seed + ", call " + i + " failed: " + e.getMessage());
         }
+        breakerNow.updateAndGet(t -> t.plusMillis(50));
       }
       assertThat(failed).as("failed calls, seed %d", seed).isZero();
       assertThat(injected.get()).as("injected failures, seed %d", seed).isGreaterThan(10);
