@@ -64,8 +64,13 @@ class MultiWorkerChaosIT {
                 .runId());
       }
       long end = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-      long nextKill = System.nanoTime() + Duration.ofMillis(1500 + rnd.nextInt(2000)).toNanos();
+      // The first kill waits for work in flight (some run ended, not all), not for a fixed time:
+      // a fast engine can finish every run before any clock-based first kill would land.
+      long nextKill = Long.MAX_VALUE;
       while (!allTerminal(store) && System.nanoTime() < end) {
+        if (kills == 0 && nextKill == Long.MAX_VALUE && anyTerminal(store)) {
+          nextKill = System.nanoTime();
+        }
         if (System.nanoTime() > nextKill && kills < 12) {
           int victim = rnd.nextInt(workers.size());
           workers.get(victim).kill();
@@ -74,7 +79,7 @@ class MultiWorkerChaosIT {
               Child.start(
                   url, ledger.url(), "none", Long.toString(lease.toMillis()), "0", "worker"));
           kills++;
-          nextKill = System.nanoTime() + Duration.ofMillis(1500 + rnd.nextInt(2000)).toNanos();
+          nextKill = System.nanoTime() + Duration.ofMillis(500 + rnd.nextInt(1500)).toNanos();
         }
         for (ApprovalRecord a : store.approvals("t1", Optional.of("pending"), 200)) {
           store.decide(
@@ -116,6 +121,10 @@ class MultiWorkerChaosIT {
       }
       Databases.drop(url);
     }
+  }
+
+  private static boolean anyTerminal(RunStore store) {
+    return store.rows().stream().anyMatch(r -> r.status().terminal());
   }
 
   private static boolean allTerminal(RunStore store) {
