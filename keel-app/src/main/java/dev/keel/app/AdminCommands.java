@@ -341,14 +341,17 @@ final class AdminCommands {
         return finish(ok, fix, 2);
       }
       boolean unreachable = !checkStore(cfg, ok, fix);
-      Optional<Path> bwrap = onPath("bwrap", ctx.env.getOrDefault("PATH", ""));
-      if (bwrap.isPresent()) {
-        ok.add("sandbox: bwrap at " + bwrap.get());
+      dev.keel.tools.sandbox.SandboxCheck.Status sandbox =
+          dev.keel.tools.sandbox.SandboxCheck.probe();
+      if (sandbox.available()) {
+        ok.add(sandbox.report());
       } else {
-        fix.add(
-            "sandbox: bwrap is not on PATH; install bubblewrap (apt-get install bubblewrap) so CLI tools run sandboxed");
+        fix.add(sandbox.report());
       }
-      ok.add("model provider: scripted (offline demo, no key needed)");
+      ok.add(
+          cfg.sections().get("models").isPresent()
+              ? "model provider: the gateway configured under models:"
+              : "model provider: scripted (offline demo, no key needed)");
       Path key = KeelRuntime.adminKeyFile(cfg);
       if (Files.exists(key)) {
         ok.add("admin key file " + key);

@@ -1,5 +1,6 @@
 package dev.keel.app;
 
+import dev.keel.server.ApiPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -50,9 +51,26 @@ public final class ConfigLoader {
     DEFAULTS.put("limits.tenant-burst", "400");
     DEFAULTS.put("limits.streams-per-key", "16");
     DEFAULTS.put("limits.streams-total", "1000");
+    DEFAULTS.put("telemetry.otlp_endpoint", "");
+    DEFAULTS.put("redaction.pii", "false");
+    DEFAULTS.put("webhooks.secret", "");
+    DEFAULTS.put("webhooks.allow-private", "false");
+    DEFAULTS.put("webhooks.backoff", "1s");
+    DEFAULTS.put("webhooks.max-attempts", "8");
+    DEFAULTS.put("webhooks.lease", "30s");
+    DEFAULTS.put("quotas.runs-per-day", "0");
+    DEFAULTS.put("quotas.concurrent-runs-per-user", "0");
+    DEFAULTS.put("quotas.queue-depth", "0");
+    DEFAULTS.put("probe.interval", "off");
   }
 
+  /** Keys whose whole value is kept as structured JSON (lists and mappings) for the wiring. */
+  private static final Set<String> SECTIONS =
+      Set.of(
+          "tools.http", "tools.cli", "tools.secrets", "tools.tenants", "models", "budgets.tenants");
+
   private final Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
+  private final Map<String, dev.keel.json.JsonValue> sections = new LinkedHashMap<>();
   private final Map<String, String> origins = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
   private final Map<String, String> env;
@@ -121,7 +139,14 @@ public final class ConfigLoader {
     for (Map.Entry<String, JsonNode> e : node.properties()) {
       String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
       JsonNode v = e.getValue();
-      if (v.isObject()) {
+      if (SECTIONS.contains(key)) {
+        try {
+          sections.put(
+              key, dev.keel.json.JsonParser.parse(v.toString(), dev.keel.json.JsonLimits.TRUSTED));
+        } catch (RuntimeException x) {
+          problems.add(key + " in " + file + " cannot be read: " + x.getMessage());
+        }
+      } else if (v.isObject()) {
         flatten(key, v, file);
       } else if (!DEFAULTS.containsKey(key)) {
         problems.add(
@@ -177,6 +202,11 @@ public final class ConfigLoader {
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
+  private Duration offOrDuration(String key) {
+    String v = values.get(key).strip();
+    return v.equals("off") || v.equals("0") ? Duration.ZERO : duration(key);
+  }
+
   private Duration duration(String key) {
     String v = values.get(key).strip();
     Matcher m = DURATION.matcher(v);
@@ -207,6 +237,25 @@ public final class ConfigLoader {
   }
 
   /** Resolves a secret reference; the literal value itself is never accepted. */
+  private String otlpEndpoint() {
+    String v = values.get("telemetry.otlp_endpoint").strip();
+    if (v.isEmpty()) {
+      v = env.getOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip();
+    }
+    if (!v.isEmpty() && !v.matches("https?://[^\\s/]+(/\\S*)?")) {
+      bad("telemetry.otlp_endpoint", "must be an http(s) URL such as http://localhost:4318");
+    }
+    return v;
+  }
+
+  private boolean bool(String key) {
+    String v = values.get(key).strip().toLowerCase(Locale.ROOT);
+    if (!v.equals("true") && !v.equals("false")) {
+      bad(key, "must be true or false");
+    }
+    return v.equals("true");
+  }
+
   private String secret(String key) {
     String v = values.get(key).strip();
     if (v.isEmpty()) {
@@ -272,6 +321,25 @@ public final class ConfigLoader {
     }
   }
 
+  private ApiPolicy policy() {
+    Duration lease = duration("webhooks.lease");
+    if (lease.toMillis() < 1000) {
+      bad("webhooks.lease", "must be at least 1s");
+      lease = Duration.ofSeconds(1);
+    }
+    // Out-of-range values are reported by integer(); clamp them so the record can be built and
+    // every problem is listed together.
+    return new ApiPolicy(
+        secret("webhooks.secret"),
+        bool("webhooks.allow-private"),
+        duration("webhooks.backoff"),
+        Math.max(1, integer("webhooks.max-attempts", 1, 100)),
+        lease,
+        Math.max(0, integer("quotas.runs-per-day", 0, Integer.MAX_VALUE)),
+        Math.max(0, integer("quotas.concurrent-runs-per-user", 0, 1_000_000)),
+        Math.max(0, integer("quotas.queue-depth", 0, Integer.MAX_VALUE)));
+  }
+
   private KeelConfig build() {
     Path home = Path.of(values.get("home").isBlank() ? "./data" : values.get("home").strip());
     String url = values.get("store.url").strip();
@@ -303,7 +371,12 @@ public final class ConfigLoader {
             decimal("limits.tenant-rate"),
             integer("limits.tenant-burst", 1, 1_000_000),
             integer("limits.streams-per-key", 1, 100_000),
-            integer("limits.streams-total", 1, 1_000_000));
+            integer("limits.streams-total", 1, 1_000_000),
+            new dev.keel.json.JsonValue.JsonObject(sections),
+            otlpEndpoint(),
+            bool("redaction.pii"),
+            policy(),
+            offOrDuration("probe.interval"));
     if (c.leaseTime().toMillis() < 50) {
       bad("engine.lease-time", "must be at least 50ms");
     }

@@ -2,12 +2,12 @@ package dev.keel.app;
 
 import dev.keel.agent.AgentCatalog;
 import dev.keel.agent.AgentSpec;
+import dev.keel.engine.Decision;
 import dev.keel.json.JsonValue;
 import dev.keel.model.Message;
 import dev.keel.model.ModelProvider;
 import dev.keel.model.ModelRequest;
 import dev.keel.model.ModelResponse;
-import dev.keel.run.Budget;
 import dev.keel.server.auth.KeyTokens;
 import dev.keel.testkit.ScriptedModel;
 import dev.keel.tool.Idempotency;
@@ -26,8 +26,10 @@ import java.util.regex.Pattern;
 
 /**
  * The example that works offline with no configuration: the {@code support-triage} agent on the
- * scripted provider. It looks up the order named in the goal with a read tool, proposes a refund
- * with a risk-3 tool that needs a person's approval, then answers.
+ * scripted provider, defined by {@code agents/support-triage.yaml} (the copy on the classpath when
+ * there is no {@code ./agents} folder). It writes a plan and looks up the order named in the goal
+ * with a read tool, updates the plan and proposes a refund that needs a person's approval, then
+ * finishes with a text and structured data that the agent's output schema checks.
  */
 public final class DemoCatalog {
   private static final Pattern ORDER = Pattern.compile("\\b([A-Z]{1,3}-?\\d{3,})\\b");
@@ -35,19 +37,48 @@ public final class DemoCatalog {
 
   private DemoCatalog() {}
 
-  /** The demo agents. */
+  /** The demo agents, read from the classpath copy of {@code agents/support-triage.yaml}. */
   public static AgentCatalog agents() {
-    return AgentCatalog.of(
+    return AgentCatalog.of(List.of(triage()));
+  }
+
+  /** The {@code support-triage} definition. */
+  static AgentSpec triage() {
+    try (var in = DemoCatalog.class.getResourceAsStream("/agents/support-triage.yaml")) {
+      if (in == null) {
+        throw new IllegalStateException("agents/support-triage.yaml is missing from keel-app");
+      }
+      String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      return AgentFolder.parse(
+          "agents/support-triage.yaml", text, java.util.Set.of("orders.lookup", "orders.refund"));
+    } catch (java.io.IOException x) {
+      throw new java.io.UncheckedIOException(x);
+    }
+  }
+
+  private static JsonValue plan(String lookup, String refund, String answer) {
+    return JsonValue.object(
+        "steps",
         List.of(
-            new AgentSpec(
-                "support-triage",
-                "1",
-                "You triage support requests: look up the order, propose a refund when the"
-                    + " customer is owed one, then tell the customer what happened.",
-                "scripted",
-                List.of("orders.lookup", "orders.refund"),
-                Budget.DEFAULT,
-                512)));
+            JsonValue.object(
+                "id",
+                "lookup",
+                "title",
+                "Look up the order",
+                "status",
+                lookup,
+                "tool",
+                "orders.lookup"),
+            JsonValue.object(
+                "id",
+                "refund",
+                "title",
+                "Refund the damaged item",
+                "status",
+                refund,
+                "tool",
+                "orders.refund"),
+            JsonValue.object("id", "answer", "title", "Tell the customer", "status", answer)));
   }
 
   /** The demo tools: a read and a refund that honours its idempotency key. */
@@ -65,9 +96,17 @@ public final class DemoCatalog {
     return switch (step) {
       case 1 ->
           ScriptedModel.calls(
+              ScriptedModel.call(
+                  "plan_1",
+                  Decision.UPDATE_PLAN,
+                  (JsonValue.JsonObject) plan("in_progress", "pending", "pending")),
               ScriptedModel.call("lookup_1", "orders.lookup", JsonValue.object("order_id", order)));
       case 2 ->
           ScriptedModel.calls(
+              ScriptedModel.call(
+                  "plan_2",
+                  Decision.UPDATE_PLAN,
+                  (JsonValue.JsonObject) plan("done", "in_progress", "pending")),
               ScriptedModel.call(
                   "refund_1",
                   "orders.refund",
@@ -76,17 +115,37 @@ public final class DemoCatalog {
       default -> {
         Message last = request.messages().getLast();
         if (last instanceof Message.ToolResult r && r.isError()) {
-          yield ScriptedModel.text(
+          yield finish(
               "I could not refund order "
                   + order
                   + " ("
                   + r.content()
-                  + "). A colleague will follow up with you.");
+                  + "). A colleague will follow up with you.",
+              JsonValue.object("order_id", order, "outcome", "not_refunded"));
         }
-        yield ScriptedModel.text(
-            "I refunded $" + AMOUNT.toPlainString() + " for order " + order + ".");
+        String refundId =
+            last instanceof Message.ToolResult r && r.content() instanceof JsonValue.JsonObject o
+                ? o.string("refund_id").orElse("")
+                : "";
+        yield finish(
+            "I refunded $" + AMOUNT.toPlainString() + " for order " + order + ".",
+            JsonValue.object(
+                "order_id",
+                order,
+                "outcome",
+                "refunded",
+                "refund_id",
+                refundId,
+                "amount_usd",
+                AMOUNT));
       }
     };
+  }
+
+  private static ModelResponse finish(String text, JsonValue.JsonObject data) {
+    return ScriptedModel.calls(
+        ScriptedModel.call(
+            "finish_1", Decision.FINISH, JsonValue.object("text", text, "data", data)));
   }
 
   private static String orderOf(ModelRequest request) {

@@ -2,6 +2,7 @@ package dev.keel.app;
 
 import dev.keel.engine.EngineConfig;
 import dev.keel.json.JsonLimits;
+import dev.keel.server.ApiPolicy;
 import dev.keel.server.ServerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,15 @@ import java.time.Duration;
  * @param tenantBurst burst per tenant ({@code limits.tenant-burst})
  * @param streamsPerKey open event streams per key ({@code limits.streams-per-key})
  * @param streamsTotal open event streams in total ({@code limits.streams-total})
+ * @param sections the structured sections kept as JSON: {@code tools.http}, {@code tools.cli},
+ *     {@code tools.secrets}, {@code tools.tenants} and {@code models}
+ * @param otlpEndpoint where traces go over OTLP/HTTP ({@code telemetry.otlp_endpoint}, else {@code
+ *     OTEL_EXPORTER_OTLP_ENDPOINT}); empty for no trace export
+ * @param redactPii whether logs, events, traces and errors also mask emails, card and phone numbers
+ *     ({@code redaction.pii})
+ * @param policy webhooks ({@code webhooks.*}) and quotas ({@code quotas.*})
+ * @param probeInterval how often a served process starts a synthetic probe run ({@code
+ *     probe.interval}); zero for none
  */
 public record KeelConfig(
     Path home,
@@ -48,7 +58,58 @@ public record KeelConfig(
     double tenantRate,
     int tenantBurst,
     int streamsPerKey,
-    int streamsTotal) {
+    int streamsTotal,
+    dev.keel.json.JsonValue.JsonObject sections,
+    String otlpEndpoint,
+    boolean redactPii,
+    ApiPolicy policy,
+    Duration probeInterval) {
+
+  /** A configuration with no structured sections, no trace export and secret-only redaction. */
+  public KeelConfig(
+      Path home,
+      String serverHost,
+      int serverPort,
+      int maxBodyBytes,
+      String storeUrl,
+      String storeUser,
+      String storePassword,
+      int workers,
+      int maxRuns,
+      Duration leaseTime,
+      Duration approvalTimeout,
+      Duration shutdownGrace,
+      double keyRate,
+      int keyBurst,
+      double tenantRate,
+      int tenantBurst,
+      int streamsPerKey,
+      int streamsTotal) {
+    this(
+        home,
+        serverHost,
+        serverPort,
+        maxBodyBytes,
+        storeUrl,
+        storeUser,
+        storePassword,
+        workers,
+        maxRuns,
+        leaseTime,
+        approvalTimeout,
+        shutdownGrace,
+        keyRate,
+        keyBurst,
+        tenantRate,
+        tenantBurst,
+        streamsPerKey,
+        streamsTotal,
+        dev.keel.json.JsonValue.EMPTY_OBJECT,
+        "",
+        false,
+        ApiPolicy.DEFAULT,
+        Duration.ZERO);
+  }
 
   @Override
   public String toString() {
@@ -113,7 +174,40 @@ public record KeelConfig(
         tenantRate,
         tenantBurst,
         streamsPerKey,
-        streamsTotal);
+        streamsTotal,
+        sections,
+        otlpEndpoint,
+        redactPii,
+        policy,
+        probeInterval);
+  }
+
+  /** A copy exporting traces to {@code endpoint} (empty for none). */
+  public KeelConfig withOtlpEndpoint(String endpoint) {
+    return new KeelConfig(
+        home,
+        serverHost,
+        serverPort,
+        maxBodyBytes,
+        storeUrl,
+        storeUser,
+        storePassword,
+        workers,
+        maxRuns,
+        leaseTime,
+        approvalTimeout,
+        shutdownGrace,
+        keyRate,
+        keyBurst,
+        tenantRate,
+        tenantBurst,
+        streamsPerKey,
+        streamsTotal,
+        sections,
+        endpoint,
+        redactPii,
+        policy,
+        probeInterval);
   }
 
   /** A copy bound to another interface. */
@@ -136,6 +230,11 @@ public record KeelConfig(
         tenantRate,
         tenantBurst,
         streamsPerKey,
-        streamsTotal);
+        streamsTotal,
+        sections,
+        otlpEndpoint,
+        redactPii,
+        policy,
+        probeInterval);
   }
 }

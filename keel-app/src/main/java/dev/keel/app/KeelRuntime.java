@@ -3,18 +3,23 @@ package dev.keel.app;
 import dev.keel.engine.Engine;
 import dev.keel.engine.IdSource;
 import dev.keel.engine.RunWorker;
-import dev.keel.model.Pricing;
 import dev.keel.run.FaultInjector;
 import dev.keel.server.ApiServer;
+import dev.keel.server.ServerServices;
 import dev.keel.server.auth.ApiKeys;
 import dev.keel.server.auth.IssuedKey;
 import dev.keel.server.auth.KeyTokens;
 import dev.keel.server.auth.Role;
 import dev.keel.store.RunStore;
+import dev.keel.store.jdbc.JdbcIdempotencyStore;
+import dev.keel.store.jdbc.JdbcRunQuery;
+import dev.keel.store.jdbc.JdbcWebhookStore;
 import dev.keel.store.jdbc.PostgresConfig;
 import dev.keel.store.jdbc.PostgresRunStore;
+import dev.keel.store.jdbc.SideDb;
 import dev.keel.store.jdbc.Stores;
 import dev.keel.tool.ToolPolicy;
+import dev.keel.tools.http.DnsResolver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -23,6 +28,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -43,39 +49,152 @@ public final class KeelRuntime implements AutoCloseable {
   private final RunStore store;
   private final ApiKeys keys;
   private final Engine engine;
+  private final dev.keel.observe.Telemetry telemetry;
+  private Optional<SyntheticProbe> probe = Optional.empty();
   private final List<RunWorker> workers = new ArrayList<>();
   private final Optional<ApiServer> server;
   private final Optional<String> firstAdminToken;
+  private SideDb side;
+  private @org.jspecify.annotations.Nullable ModelWiring models;
+  private @org.jspecify.annotations.Nullable CostWiring costs;
+  private @org.jspecify.annotations.Nullable AgentFolder agentFolder;
 
   private KeelRuntime(KeelConfig cfg, boolean withServer, int workerCount) {
     this.cfg = cfg;
     this.store = openStore(cfg);
+    dev.keel.redact.Redaction redaction =
+        cfg.redactPii()
+            ? dev.keel.redact.Redaction.secretsAndPii()
+            : dev.keel.redact.Redaction.secrets();
+    if (cfg.storePassword().length() >= 6) {
+      redaction.addSecret(cfg.storePassword());
+    }
+    dev.keel.observe.LogRedaction.install(redaction);
+    // The OTLP exporter reports through java.util.logging; route it through logback (redacted).
+    if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
+      org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+      org.slf4j.bridge.SLF4JBridgeHandler.install();
+    }
+    this.telemetry =
+        dev.keel.observe.Telemetry.create(
+            Optional.of(cfg.otlpEndpoint()).filter(e -> !e.isBlank()), "keel", redaction);
     try {
       this.keys = new JdbcApiKeys(cfg.storeUrl(), cfg.storeUser(), cfg.storePassword());
+      ToolWiring tooling = ToolWiring.of(cfg, store, DnsResolver.system());
+      ModelWiring modelWiring = ModelWiring.of(cfg);
+      this.models = modelWiring;
+      CostWiring costWiring = CostWiring.of(cfg);
+      this.costs = costWiring;
+      dev.keel.tool.ToolRegistry tools = tooling.catalog().registry();
+      this.agentFolder = openAgentFolder(tools);
+      dev.keel.agent.AgentCatalog baseAgents =
+          agentFolder == null ? DemoCatalog.agents() : layered(agentFolder, DemoCatalog.agents());
       this.engine =
           Engine.of(
-              store,
-              DemoCatalog.agents(),
-              DemoCatalog.model(),
-              model -> new Pricing(1_000_000, 2_000_000, 0),
-              DemoCatalog.tools(),
-              ToolPolicy.byRiskLevel(),
-              InstantSource.system(),
-              IdSource.random(),
-              FaultInjector.NONE,
-              cfg.engine());
+                  store,
+                  probing(cfg, withServer) ? SyntheticProbe.catalog(baseAgents) : baseAgents,
+                  probing(cfg, withServer)
+                      ? SyntheticProbe.model(modelWiring.provider())
+                      : modelWiring.provider(),
+                  model ->
+                      model.equals(SyntheticProbe.MODEL)
+                          ? dev.keel.model.Pricing.FREE
+                          : modelWiring.pricing().apply(model),
+                  tools,
+                  ToolPolicy.byRiskLevel(),
+                  InstantSource.system(),
+                  IdSource.random(),
+                  FaultInjector.NONE,
+                  cfg.engine())
+              .withToolScope(tooling.scope())
+              .withGate(tooling.gate())
+              .withCostLedger(costWiring.ledger())
+              .withRedaction(redaction)
+              .withObserver(telemetry.observer())
+              .withOutputContract(new JsonSchemaOutputs());
       this.firstAdminToken = withServer ? ensureAdminKey() : Optional.empty();
       for (int i = 0; i < workerCount; i++) {
         workers.add(new RunWorker(engine, workerId(i), x -> LOG.error("worker failure", x)));
       }
       this.server =
           withServer
-              ? Optional.of(new ApiServer(engine, keys, cfg.server(), this::readiness).start())
+              ? Optional.of(
+                  new ApiServer(
+                          engine, keys, cfg.server(), this::readiness, services(), tooling.review())
+                      .withMetrics(telemetry::scrape)
+                      .start())
               : Optional.empty();
+      if (probing(cfg, withServer)) {
+        Duration interval = cfg.probeInterval();
+        Duration twice = interval.multipliedBy(2);
+        Duration deadline = interval.multipliedBy(3);
+        if (cfg.leaseTime().plus(twice).compareTo(deadline) > 0) {
+          deadline = cfg.leaseTime().plus(twice);
+        }
+        this.probe =
+            Optional.of(new SyntheticProbe(engine, interval, deadline, telemetry.registry()));
+      }
     } catch (RuntimeException x) {
       close();
       throw x;
     }
+  }
+
+  /** Durable idempotency answers, the SQL run list and webhooks, in the store's database. */
+  private ServerServices services() {
+    side = SideDb.open(cfg.storeUrl(), cfg.storeUser(), cfg.storePassword(), 4);
+    return ServerServices.of(
+        new JdbcIdempotencyStore(side),
+        new JdbcRunQuery(side),
+        new JdbcWebhookStore(side),
+        cfg.policy());
+  }
+
+  /**
+   * The agent definitions of {@code ./agents} ({@code *.yaml}), if that folder exists: loaded now
+   * (a problem stops the start with file, line and key) and reloaded when a file changes.
+   */
+  private static @org.jspecify.annotations.Nullable AgentFolder openAgentFolder(
+      dev.keel.tool.ToolRegistry tools) {
+    Path dir = Path.of("agents");
+    if (!Files.isDirectory(dir)) {
+      return null;
+    }
+    Set<String> names = new java.util.HashSet<>();
+    tools.all().forEach(t -> names.add(t.spec().name()));
+    AgentFolder f = AgentFolder.load(dir, names);
+    f.watch(
+        java.time.Duration.ofSeconds(2),
+        problems -> LOG.warn("agent definitions not reloaded: {}", String.join("; ", problems)));
+    LOG.info("loaded {} agent(s) from {}", f.all().size(), dir.toAbsolutePath());
+    return f;
+  }
+
+  /** The folder's agents first; the built-in ones for names the folder does not define. */
+  static dev.keel.agent.AgentCatalog layered(
+      dev.keel.agent.AgentCatalog first, dev.keel.agent.AgentCatalog fallback) {
+    return new dev.keel.agent.AgentCatalog() {
+      @Override
+      public Optional<dev.keel.agent.AgentSpec> latest(String name) {
+        return first.latest(name).or(() -> fallback.latest(name));
+      }
+
+      @Override
+      public Optional<dev.keel.agent.AgentSpec> find(String name, String version) {
+        return first.find(name, version).or(() -> fallback.find(name, version));
+      }
+
+      @Override
+      public List<dev.keel.agent.AgentSpec> all() {
+        List<dev.keel.agent.AgentSpec> out = new ArrayList<>(first.all());
+        for (dev.keel.agent.AgentSpec a : fallback.all()) {
+          if (first.latest(a.name()).isEmpty()) {
+            out.add(a);
+          }
+        }
+        return out;
+      }
+    };
   }
 
   /** The API server with the configured workers. */
@@ -130,7 +249,11 @@ public final class KeelRuntime implements AutoCloseable {
 
   private Optional<String> readiness() {
     store.now();
-    return Optional.empty();
+    return probe.flatMap(SyntheticProbe::problem);
+  }
+
+  private static boolean probing(KeelConfig cfg, boolean withServer) {
+    return withServer && !cfg.probeInterval().isZero() && !cfg.probeInterval().isNegative();
   }
 
   /** The file the local CLI reads the admin key from. */
@@ -204,6 +327,9 @@ public final class KeelRuntime implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (probe != null) {
+      probe.ifPresent(SyntheticProbe::close);
+    }
     if (server != null) {
       server.ifPresent(ApiServer::close);
     }
@@ -216,6 +342,21 @@ public final class KeelRuntime implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       w.close();
+    }
+    if (side != null) {
+      side.close();
+    }
+    if (models != null) {
+      models.close();
+    }
+    if (costs != null) {
+      costs.close();
+    }
+    if (telemetry != null) {
+      telemetry.close();
+    }
+    if (agentFolder != null) {
+      agentFolder.close();
     }
     store.close();
   }

@@ -36,6 +36,7 @@ import picocli.CommandLine.Command;
       AdminCommands.Keys.class,
       AdminCommands.Migrate.class,
       AdminCommands.Verify.class,
+      AuditCommands.Audit.class,
       AdminCommands.Doctor.class
     })
 public final class Main implements Callable<Integer> {

@@ -141,4 +141,36 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("limits.key-rate");
   }
+
+  @Test
+  void webhookAndQuotaKeysAreReadAndCheckedAndTheSecretIsAReference() throws Exception {
+    Path f =
+        yaml(
+            "webhooks:\n  secret: env:HOOK_SECRET\n  allow-private: true\n  backoff: 250ms\n"
+                + "  max-attempts: 3\nquotas:\n  runs-per-day: 1000\n"
+                + "  concurrent-runs-per-user: 4\n  queue-depth: 500\n");
+    KeelConfig c = ConfigLoader.load(Optional.of(f), Map.of("HOOK_SECRET", "s3cret"));
+    assertThat(c.policy().webhookSecret()).isEqualTo("s3cret");
+    assertThat(c.policy().webhookAllowPrivate()).isTrue();
+    assertThat(c.policy().webhookBackoff()).isEqualTo(Duration.ofMillis(250));
+    assertThat(c.policy().webhookMaxAttempts()).isEqualTo(3);
+    assertThat(c.policy().runsPerDay()).isEqualTo(1000);
+    assertThat(c.policy().concurrentRunsPerUser()).isEqualTo(4);
+    assertThat(c.policy().queueDepth()).isEqualTo(500);
+    String p =
+        problems(
+            () ->
+                ConfigLoader.load(
+                    Optional.empty(),
+                    Map.of(
+                        "KEEL_WEBHOOKS_SECRET", "literal-secret",
+                        "KEEL_WEBHOOKS_ALLOW_PRIVATE", "yes",
+                        "KEEL_QUOTAS_RUNS_PER_DAY", "-1")));
+    assertThat(p)
+        .contains("webhooks.secret")
+        .contains("must be a reference")
+        .contains("webhooks.allow-private")
+        .contains("must be true or false")
+        .contains("quotas.runs-per-day");
+  }
 }

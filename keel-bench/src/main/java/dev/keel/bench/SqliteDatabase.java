@@ -12,6 +12,7 @@ import java.sql.Statement;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
@@ -60,7 +61,11 @@ final class SqliteDatabase implements BenchDatabase {
 
   @Override
   public Connection floorConnection() throws SQLException {
-    Connection c = DriverManager.getConnection("jdbc:sqlite:" + floorFile);
+    // One INSERT per step and nothing else: no "SELECT last_insert_rowid()" after it, as in
+    // Keel's store.
+    Properties props = new Properties();
+    props.setProperty("jdbc.get_generated_keys", "false");
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + floorFile, props);
     try (Statement s = c.createStatement()) {
       s.execute("PRAGMA journal_mode=WAL");
       s.execute("PRAGMA synchronous=FULL");

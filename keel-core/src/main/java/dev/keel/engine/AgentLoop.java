@@ -26,6 +26,9 @@ import java.util.Optional;
  * the previous step is settled, and only if the budget can pay for its worst case.
  */
 final class AgentLoop {
+  /** How often a run that waits for sub-agent runs looks at them. */
+  static final java.time.Duration SUBRUN_POLL = java.time.Duration.ofSeconds(2);
+
   private AgentLoop() {}
 
   static Next decide(RunState s, AgentSpec agent, Pricing pricing, Instant now) {
@@ -48,7 +51,7 @@ final class AgentLoop {
           "the run reached its wall-clock limit of " + budget.maxDuration().toSeconds() + " s");
     }
     if (s.finalAnswer().isPresent()) {
-      return new Next.RecordOutput(s.finalAnswer().get());
+      return draft(s, agent, pricing);
     }
     for (ToolCallState c : s.calls()) {
       if (c.status() == Status.STARTED) {
@@ -69,6 +72,11 @@ final class AgentLoop {
       if (c.status() == Status.UNKNOWN) {
         return new Next.AskAboutUnknown(c);
       }
+    }
+    if (!s.pendingSubruns().isEmpty()) {
+      Instant poll = now.plus(SUBRUN_POLL);
+      Instant deadline = s.header().createdAt().plus(budget.maxDuration());
+      return new Next.AwaitSubruns(poll.isBefore(deadline) ? poll : deadline);
     }
     if (!s.approvals().isEmpty()) {
       Instant first =
@@ -107,6 +115,43 @@ final class AgentLoop {
     return new Next.RequestModel(step, reserve);
   }
 
+  /** What to do with a draft answer: check it (reflection costs a model call) and record it. */
+  private static Next draft(RunState s, AgentSpec agent, Pricing pricing) {
+    String text = s.finalAnswer().orElseThrow();
+    dev.keel.json.JsonValue.JsonObject data =
+        s.loop().draftData().orElse(dev.keel.json.JsonValue.EMPTY_OBJECT);
+    boolean reflect =
+        agent.maxReflections() > 0
+            && !agent.acceptanceCriteria().isEmpty()
+            && !s.loop().draftReflected()
+            && s.loop().reflections() < agent.maxReflections();
+    if (!reflect) {
+      return new Next.RecordOutput(text, data, 0, 0);
+    }
+    Budget budget = s.header().budget();
+    if (s.usage().modelCalls() + 1 > budget.maxModelCalls()) {
+      return new Next.TimeOut(
+          "max_model_calls",
+          "the reflection check needs a model call and the run reached its limit of "
+              + budget.maxModelCalls()
+              + " model calls");
+    }
+    long reserve =
+        pricing.maxCostMicros(
+            utf8(text) + utf8(data.toString()) + 1024L + 64L * agent.acceptanceCriteria().size(),
+            agent.maxOutputTokens());
+    if (s.usage().costMicros() + reserve > budget.maxCostMicros()) {
+      return new Next.TimeOut(
+          "max_cost_usd",
+          "the reflection check could cost up to "
+              + micros(reserve)
+              + " USD and only "
+              + micros(budget.maxCostMicros() - s.usage().costMicros())
+              + " USD of the budget is left");
+    }
+    return new Next.RecordOutput(text, data, s.loop().reflections() + 1, reserve);
+  }
+
   /**
    * An upper bound of the input tokens of the next request: its UTF-8 size. No tokenizer makes more
    * tokens than bytes, so the reservation is pessimistic, as G6 asks.
@@ -122,7 +167,8 @@ final class AgentLoop {
     for (ToolCallState c : s.calls()) {
       bytes += 16 + utf8(c.result().map(Object::toString).orElse(""));
     }
-    return bytes + 256L * agent.tools().size();
+    bytes += utf8(s.loop().plan().toString()) + 1024L;
+    return bytes + 256L * agent.tools().size() + 1024L * agent.capabilities().size();
   }
 
   private static long messageBytes(Message m) {
@@ -146,7 +192,18 @@ final class AgentLoop {
   static ModelRequest request(
       RunState s, AgentSpec agent, java.util.List<ModelRequest.ToolSchema> tools) {
     java.util.List<Message> messages = new java.util.ArrayList<>();
-    messages.add(new Message.System(agent.instructions()));
+    // One system message (some providers take only one): the instructions, the channel's
+    // response profile if the agent declares one, and the plan as it is now (after any edit).
+    StringBuilder system = new StringBuilder(agent.instructions());
+    if (agent.responseProfiles().containsKey(s.header().channel())) {
+      system
+          .append("\n\n")
+          .append(agent.profile(s.header().channel()).instruction(s.header().channel()));
+    }
+    if (!s.loop().plan().steps().isEmpty()) {
+      system.append("\n\n").append(s.loop().plan().describe());
+    }
+    messages.add(new Message.System(system.toString()));
     messages.addAll(s.messages());
     return new ModelRequest(
         agent.model(), messages, tools, Optional.empty(), agent.maxOutputTokens());

@@ -97,4 +97,31 @@ public final class ChainVerifier {
     }
     return problems;
   }
+
+  /**
+   * Verifies every run in {@code store}: each run's chains, and that its log ends where the run's
+   * row says it does (so a deleted last event is found too). Returns the problems by run; a run
+   * that verifies is absent.
+   */
+  public static java.util.Map<RunId, List<String>> verifyAll(RunStore store) {
+    java.util.Map<RunId, List<String>> out = new java.util.LinkedHashMap<>();
+    for (dev.keel.store.RunRow row : store.rows()) {
+      List<String> problems = new ArrayList<>(verify(store, row.runId()));
+      List<EventEnvelope> events = store.events(row.runId(), 0, Integer.MAX_VALUE);
+      long last = events.isEmpty() ? 0 : events.getLast().seq();
+      if (problems.isEmpty() && last != row.lastSeq()) {
+        problems.add(
+            row.runId()
+                + ": the run's row says its last event is seq "
+                + row.lastSeq()
+                + " but the log ends at seq "
+                + last
+                + " (events were deleted)");
+      }
+      if (!problems.isEmpty()) {
+        out.put(row.runId(), problems);
+      }
+    }
+    return out;
+  }
 }

@@ -6,6 +6,7 @@ import dev.keel.model.ModelProvider;
 import dev.keel.model.Pricing;
 import dev.keel.run.FaultInjector;
 import dev.keel.run.RunState;
+import dev.keel.store.CostLedger;
 import dev.keel.store.RunStore;
 import dev.keel.tool.ToolPolicy;
 import dev.keel.tool.ToolRegistry;
@@ -28,6 +29,15 @@ import java.util.function.Function;
  * @param faults named fault points, inert in production
  * @param config tunables
  * @param ticker a monotonic nanosecond source for lease deadlines ({@code System::nanoTime})
+ * @param observer hears what executions do (traces, metrics); {@link EngineObserver#NONE} by
+ *     default
+ * @param redaction masks secrets in what enters a run (input, tool results, errors) before it is
+ *     recorded
+ * @param outputs checks answers against agents' output schemas
+ * @param toolScope the tools and policy of each run ({@link ToolScope#fixed} by default)
+ * @param gate the last check before an approved call executes ({@link ExecutionGate#ALLOW})
+ * @param costs budgets shared by runs (a tenant's), reserved before each model call ({@link
+ *     CostLedger#UNLIMITED})
  */
 public record Engine(
     RunStore store,
@@ -40,7 +50,13 @@ public record Engine(
     IdSource ids,
     FaultInjector faults,
     EngineConfig config,
-    java.util.function.LongSupplier ticker) {
+    java.util.function.LongSupplier ticker,
+    EngineObserver observer,
+    dev.keel.redact.Redaction redaction,
+    dev.keel.agent.OutputContract outputs,
+    ToolScope toolScope,
+    ExecutionGate gate,
+    CostLedger costs) {
 
   /** Checks every part is present. */
   public Engine {
@@ -55,6 +71,99 @@ public record Engine(
     Objects.requireNonNull(faults, "faults");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(ticker, "ticker");
+    Objects.requireNonNull(observer, "observer");
+    Objects.requireNonNull(redaction, "redaction");
+    Objects.requireNonNull(outputs, "outputs");
+    Objects.requireNonNull(toolScope, "toolScope");
+    Objects.requireNonNull(gate, "gate");
+    Objects.requireNonNull(costs, "costs");
+  }
+
+  /**
+   * An engine whose runs all use {@code tools} and {@code policy}, with no observer, the default
+   * secret redaction, the core's basic output-schema check, no execution gate and no shared budget.
+   */
+  public Engine(
+      RunStore store,
+      AgentCatalog agents,
+      ModelProvider model,
+      Function<String, Pricing> pricing,
+      ToolRegistry tools,
+      ToolPolicy policy,
+      InstantSource clock,
+      IdSource ids,
+      FaultInjector faults,
+      EngineConfig config,
+      java.util.function.LongSupplier ticker) {
+    this(
+        store,
+        agents,
+        model,
+        pricing,
+        tools,
+        policy,
+        clock,
+        ids,
+        faults,
+        config,
+        ticker,
+        EngineObserver.NONE,
+        dev.keel.redact.Redaction.secrets(),
+        dev.keel.agent.OutputContract.BASIC,
+        ToolScope.fixed(tools, policy),
+        ExecutionGate.ALLOW,
+        CostLedger.UNLIMITED);
+  }
+
+  /** A copy with another observer. */
+  public Engine withObserver(EngineObserver v) {
+    return new Engine(
+        store, agents, model, pricing, tools, policy, clock, ids, faults, config, ticker, v,
+        redaction, outputs, toolScope, gate, costs);
+  }
+
+  /** A copy with another redaction layer. */
+  public Engine withRedaction(dev.keel.redact.Redaction v) {
+    return new Engine(
+        store, agents, model, pricing, tools, policy, clock, ids, faults, config, ticker, observer,
+        v, outputs, toolScope, gate, costs);
+  }
+
+  /** A copy that checks output schemas with {@code v}. */
+  public Engine withOutputContract(dev.keel.agent.OutputContract v) {
+    return new Engine(
+        store, agents, model, pricing, tools, policy, clock, ids, faults, config, ticker, observer,
+        redaction, v, toolScope, gate, costs);
+  }
+
+  /** A copy that chooses each run's tools and policy with {@code v}. */
+  public Engine withToolScope(ToolScope v) {
+    return new Engine(
+        store, agents, model, pricing, tools, policy, clock, ids, faults, config, ticker, observer,
+        redaction, outputs, v, gate, costs);
+  }
+
+  /** A copy that checks every call with {@code v} before executing it. */
+  public Engine withGate(ExecutionGate v) {
+    return new Engine(
+        store, agents, model, pricing, tools, policy, clock, ids, faults, config, ticker, observer,
+        redaction, outputs, toolScope, v, costs);
+  }
+
+  /** A copy that reserves each model call's worst case against {@code v} first. */
+  public Engine withCostLedger(CostLedger v) {
+    return new Engine(
+        store, agents, model, pricing, tools, policy, clock, ids, faults, config, ticker, observer,
+        redaction, outputs, toolScope, gate, v);
+  }
+
+  /** Calls the observer, ignoring anything it throws: observing never changes a run. */
+  void observe(java.util.function.Consumer<EngineObserver> call) {
+    try {
+      call.accept(observer);
+    } catch (RuntimeException ignored) {
+      // an observer's failure is its own; the run's record does not depend on it
+    }
   }
 
   /** An engine on the system's monotonic clock. */

@@ -12,8 +12,14 @@ sealed interface Next {
   /** The run has ended; nothing to do. */
   record Done() implements Next {}
 
-  /** Record the final answer as the run's output. */
-  record RecordOutput(String text) implements Next {}
+  /**
+   * Check the draft answer against the output contract and, when {@code reflectAttempt} is
+   * positive, against the acceptance criteria (a model call reserved at {@code reservedMicros});
+   * record it as the run's output once it passes.
+   */
+  record RecordOutput(
+      String text, dev.keel.json.JsonValue.JsonObject data, int reflectAttempt, long reservedMicros)
+      implements Next {}
 
   /** Record that the run completed. */
   record Complete() implements Next {}
@@ -38,6 +44,13 @@ sealed interface Next {
 
   /** Settle a call whose intent is recorded but whose result is not. */
   record ResumeStarted(ToolCallState call) implements Next {}
+
+  /**
+   * Make sure every sub-agent run the run waits for exists, record those that ended, and otherwise
+   * release the run until {@code readyAt} (it polls; a child's end is also found at once on the
+   * next claim).
+   */
+  record AwaitSubruns(Instant readyAt) implements Next {}
 
   /** Ask a person about a call whose outcome is unknown. */
   record AskAboutUnknown(ToolCallState call) implements Next {}

@@ -68,6 +68,8 @@ public final class RunExecution {
   private RunState durableState;
   private long durableSeq;
   private final List<RecordedEvent> pending = new ArrayList<>();
+  // A checkpoint taken but not yet committed; it goes with the next commit of pending.
+  private Optional<Checkpoint> pendingCheckpoint = Optional.empty();
   private final Set<String> invoked = new HashSet<>();
   private final Map<String, RunEvent> unrecordedResults = new HashMap<>();
   private long leaseDeadlineNanos;
@@ -76,6 +78,7 @@ public final class RunExecution {
   private volatile long knownSignalSeq;
   private volatile @org.jspecify.annotations.Nullable Thread toolThread;
   private volatile boolean cancelInFlight;
+  private ToolScope.@org.jspecify.annotations.Nullable Bound bound;
 
   private RunExecution(Engine e, Lease lease, RunState state, long requestedAtNanos) {
     this.e = e;
@@ -189,8 +192,19 @@ public final class RunExecution {
    * @throws LeaseLostException if another worker took the run over; nothing more was written
    */
   public void run() throws InterruptedException {
-    while (advance()) {
-      // each advance records, commits or acts once
+    e.observe(o -> o.executionStarted(state, lease.workerId(), lease.epoch()));
+    String how = "failed";
+    try {
+      while (advance()) {
+        // each advance records, commits or acts once
+      }
+      how = state.status().terminal() ? "ended" : "released";
+    } catch (LeaseLostException x) {
+      how = "lost";
+      throw x;
+    } finally {
+      String h = how;
+      e.observe(o -> o.executionEnded(state, h));
     }
   }
 
@@ -213,13 +227,18 @@ public final class RunExecution {
       }
       case Next.Start s -> {
         record(new RunEvent.RunStarted());
+        if (!bound().versions().isEmpty()) {
+          record(
+              new RunEvent.DecisionRecorded(
+                  0,
+                  "tools_bound",
+                  JsonValue.object(
+                      "tools", JsonValue.from(new java.util.TreeMap<>(bound().versions())))));
+        }
         flush(Disposition.KEEP, false);
       }
       case Next.RecordOutput o -> {
-        record(
-            new RunEvent.OutputRecorded(
-                JsonValue.object("text", o.text(), "data", JsonValue.EMPTY_OBJECT)));
-        flush(Disposition.KEEP, false);
+        return recordOutput(agent, o);
       }
       case Next.Complete c -> {
         record(new RunEvent.RunCompleted());
@@ -254,6 +273,9 @@ public final class RunExecution {
       case Next.ExecuteTool x -> execute(x.call());
       case Next.ResumeStarted x -> resumeStarted(x.call());
       case Next.AskAboutUnknown x -> askAboutUnknown(x.call());
+      case Next.AwaitSubruns a -> {
+        return awaitSubruns(a);
+      }
     }
     return true;
   }
@@ -279,7 +301,18 @@ public final class RunExecution {
         }
         case SignalPayload.Resume r -> record(new RunEvent.RunResumed(r.input(), sig.seq()));
         case SignalPayload.UserMessage m ->
-            record(new RunEvent.MessageReceived(m.content(), sig.seq()));
+            record(new RunEvent.MessageReceived(e.redaction().redact(m.content()), sig.seq()));
+        case SignalPayload.PlanEdit p ->
+            record(
+                new RunEvent.PlanUpdated(
+                    state.step(),
+                    "",
+                    new dev.keel.run.Plan(
+                            state.loop().plan().revision() + 1,
+                            dev.keel.run.Plan.readSteps(p.plan()))
+                        .toJson(),
+                    p.by(),
+                    sig.seq()));
         case SignalPayload.ApprovalDecision d -> {
           e.faults().at(CrashPoint.B10_APPROVAL_DECIDED, runId);
           record(
@@ -300,14 +333,41 @@ public final class RunExecution {
     e.faults().at(CrashPoint.B3_BEFORE_MODEL_REQUEST, runId);
     ensureLease();
     RunEvent.ModelRequested requested = state.pendingModel().orElseThrow();
+    String tenant = state.header().tenant();
+    String reservation = runId.value() + ":" + requested.step();
+    if (!e.costs().reserve(tenant, runId.value(), reservation, requested.reservedMicros())) {
+      String detail =
+          "the tenant's shared cost budget cannot cover the next model call (up to "
+              + AgentLoop.micros(requested.reservedMicros())
+              + " USD)";
+      record(new RunEvent.BudgetExceeded("tenant_cost_usd", detail));
+      record(new RunEvent.RunTimedOut("tenant_cost_usd", detail));
+      flush(Disposition.RELEASE, false);
+      return;
+    }
     ModelRequest request = AgentLoop.request(state, agent, toolSchemas(agent));
     ModelResponse response = null;
+    long began = e.ticker().getAsLong();
+    int attempts = 0;
+    dev.keel.model.ModelCall answered = null;
+    dev.keel.model.ModelCallContext context =
+        new dev.keel.model.ModelCallContext(
+            state.header().tenant(),
+            runId.value(),
+            agent.name(),
+            requested.step(),
+            Math.max(0, state.header().budget().maxCostMicros() - state.usage().costMicros()));
     for (int attempt = 1; response == null; attempt++) {
+      attempts = attempt;
       try {
-        response = e.model().complete(request);
+        answered = e.model().completeFor(request, context);
+        response = answered.response();
       } catch (ModelException x) {
         if (!x.retryable() || attempt >= MODEL_ATTEMPTS) {
-          record(new RunEvent.RunFailed("model_error", x.getMessage()));
+          String message = e.redaction().redact(String.valueOf(x.getMessage()));
+          observeModel(requested.step(), agent, request, null, message, attempt, began);
+          e.costs().settle(tenant, reservation, 0);
+          record(new RunEvent.RunFailed("model_error", message));
           flush(Disposition.RELEASE, false);
           return;
         }
@@ -316,29 +376,445 @@ public final class RunExecution {
       }
     }
     e.faults().at(CrashPoint.B4_MODEL_RESPONSE_RECEIVED, runId);
-    long cost = e.pricing().apply(agent.model()).costMicros(response.usage());
+    ModelResponse priced = response;
+    long cost =
+        answered
+            .costMicros()
+            .orElseGet(() -> e.pricing().apply(agent.model()).costMicros(priced.usage()));
     int step = requested.step();
+    ModelResponse answeredResponse = response;
+    long took = e.ticker().getAsLong() - began;
+    int tries = attempts;
+    e.observe(
+        o ->
+            o.modelCalled(
+                state,
+                new EngineObserver.ModelCall(
+                    step,
+                    agent.model(),
+                    request,
+                    Optional.of(answeredResponse),
+                    Optional.empty(),
+                    cost,
+                    tries,
+                    took)));
+    e.costs().settle(tenant, reservation, cost);
     record(new RunEvent.ModelResponded(step, response, cost));
+    if (!answered.routing().members().isEmpty()) {
+      record(new RunEvent.DecisionRecorded(step, "model_routed", answered.routing()));
+    }
     List<ToolCallRequest> calls = response.toolCalls();
+    List<Decision> decisions = Decision.read(response, agent);
     record(
         new RunEvent.DecisionRecorded(
             step,
-            calls.isEmpty() ? "finish" : "call_tools",
+            Decision.action(decisions),
             JsonValue.object(
                 "tools", calls.stream().map(ToolCallRequest::name).toList(),
+                "decisions", decisions.stream().map(Decision::kind).toList(),
                 "context",
                     JsonValue.object(
                         "messages", (long) request.messages().size(), "chain", state.chainHash()),
                 "cost_micros", cost)));
-    for (int i = 0; i < calls.size(); i++) {
-      propose(step, i, calls.get(i), agent);
+    for (Decision d : decisions) {
+      if (state.status().terminal()) {
+        break; // keel.fail ended the run; nothing after it is recorded
+      }
+      apply(step, d, agent);
     }
   }
 
+  private void observeModel(
+      int step,
+      AgentSpec agent,
+      ModelRequest request,
+      @org.jspecify.annotations.Nullable ModelResponse response,
+      String error,
+      int attempts,
+      long began) {
+    long took = e.ticker().getAsLong() - began;
+    e.observe(
+        o ->
+            o.modelCalled(
+                state,
+                new EngineObserver.ModelCall(
+                    step,
+                    agent.model(),
+                    request,
+                    Optional.ofNullable(response),
+                    Optional.of(error),
+                    0,
+                    attempts,
+                    took)));
+  }
+
+  /** Records the events of one decision; tool calls go through the policy as before. */
+  private void apply(int step, Decision d, AgentSpec agent) {
+    switch (d) {
+      case Decision.Respond r -> {
+        // the fold made the text the draft answer
+      }
+      case Decision.CallTool c -> propose(step, c.index(), c.call(), agent);
+      case Decision.UpdatePlan u ->
+          record(
+              new RunEvent.PlanUpdated(
+                  step,
+                  RunState.callId(step, u.index()),
+                  new dev.keel.run.Plan(state.loop().plan().revision() + 1, u.steps()).toJson(),
+                  "agent",
+                  0));
+      case Decision.AskPerson q -> {
+        String callId = RunState.callId(step, q.index());
+        JsonValue.JsonObject args =
+            JsonValue.object("question", q.question(), "choices", q.choices());
+        record(
+            new RunEvent.ToolCallProposed(
+                step,
+                callId,
+                Decision.ASK_PERSON,
+                "",
+                args,
+                "approval",
+                "the agent asks a person"));
+        record(
+            new RunEvent.ApprovalRequested(
+                e.ids().next("apr"),
+                "question",
+                callId,
+                Decision.ASK_PERSON,
+                args,
+                Hashes.of(args),
+                0,
+                q.question(),
+                e.clock().instant().plus(e.config().approvalTtl())));
+      }
+      case Decision.Finish f ->
+          record(
+              new RunEvent.AnswerDrafted(
+                  step, RunState.callId(step, f.index()), f.text(), f.data()));
+      case Decision.Fail f -> {
+        if (!state.status().terminal()) {
+          record(new RunEvent.RunFailed("agent_failed", f.reason()));
+        }
+      }
+      case Decision.Spawn x -> spawn(step, x, agent);
+      case Decision.Invalid x ->
+          record(
+              new RunEvent.ToolCallProposed(
+                  step,
+                  RunState.callId(step, x.index()),
+                  x.call().name(),
+                  "",
+                  x.call().arguments(),
+                  "deny",
+                  x.reason()));
+    }
+  }
+
+  /**
+   * Records a sub-agent spawn: the child agent must exist and use only tools the parent may use;
+   * its budget is the smaller of what was asked, the child's default and what the parent has left.
+   * The child run is created after this intent is committed ({@link #awaitSubruns}).
+   */
+  private void spawn(int step, Decision.Spawn x, AgentSpec agent) {
+    String callId = RunState.callId(step, x.index());
+    Optional<AgentSpec> child = e.agents().latest(x.agent());
+    String problem =
+        child.isEmpty()
+            ? "no agent named '" + x.agent() + "'"
+            : !agent.tools().containsAll(child.get().tools())
+                ? "agent '"
+                    + x.agent()
+                    + "' may use tools this agent may not: "
+                    + child.get().tools().stream().filter(t -> !agent.tools().contains(t)).toList()
+                : "";
+    dev.keel.run.Budget b = state.header().budget();
+    dev.keel.run.Usage u = state.usage();
+    java.time.Duration left =
+        java.time.Duration.between(
+            e.clock().instant(), state.header().createdAt().plus(b.maxDuration()));
+    int steps = b.maxSteps() - state.step();
+    int modelCalls = b.maxModelCalls() - u.modelCalls();
+    int toolCalls = b.maxToolCalls() - u.toolCalls();
+    long cost = b.maxCostMicros() - u.costMicros() - openSubrunCost();
+    if (problem.isEmpty() && (steps < 1 || modelCalls < 1 || cost <= 0 || left.toSeconds() < 1)) {
+      problem = "this run has no budget left to give a sub-agent";
+    }
+    if (!problem.isEmpty()) {
+      record(
+          new RunEvent.ToolCallProposed(
+              step, callId, Decision.SPAWN, "", x.budget(), "deny", problem));
+      return;
+    }
+    dev.keel.run.Budget own = child.get().budget();
+    JsonValue.JsonObject ask = x.budget();
+    dev.keel.run.Budget slice =
+        new dev.keel.run.Budget(
+            Math.min(Math.min(steps, own.maxSteps()), askInt(ask, "max_steps", steps)),
+            Math.min(
+                Math.min(modelCalls, own.maxModelCalls()),
+                askInt(ask, "max_model_calls", modelCalls)),
+            Math.max(
+                0,
+                Math.min(
+                    Math.min(toolCalls, own.maxToolCalls()),
+                    askInt(ask, "max_tool_calls", toolCalls))),
+            Math.min(
+                Math.min(cost, own.maxCostMicros()),
+                ask.get("max_cost_usd")
+                    .map(dev.keel.run.EventCodec::usdToMicros)
+                    .orElse(Long.MAX_VALUE)),
+            left.compareTo(own.maxDuration()) < 0
+                ? java.time.Duration.ofSeconds(left.toSeconds())
+                : own.maxDuration());
+    String childId = "run_" + Hashes.sha256(runId.value() + "/" + callId).substring(0, 24);
+    record(
+        new RunEvent.SubrunSpawned(
+            step,
+            callId,
+            childId,
+            child.get().name(),
+            child.get().version(),
+            x.goal(),
+            dev.keel.run.EventCodec.budget(slice)));
+  }
+
+  /**
+   * The cost budgets of the children this run still waits for, spawned in earlier commits or in
+   * this step: each slice stays reserved in the parent until its child ends and its real cost rolls
+   * up, so children spawned together can never spend more than the parent had left.
+   */
+  private long openSubrunCost() {
+    java.util.Set<String> open = new java.util.HashSet<>();
+    for (ToolCallState c : state.pendingSubruns()) {
+      open.add(c.callId());
+    }
+    if (open.isEmpty()) {
+      return 0;
+    }
+    List<RunEvent> seen = new ArrayList<>();
+    for (EventEnvelope env : e.store().events(runId, 0, Integer.MAX_VALUE)) {
+      seen.add(env.event());
+    }
+    for (RecordedEvent r : pending) {
+      seen.add(r.envelope().event());
+    }
+    long sum = 0;
+    for (RunEvent ev : seen) {
+      if (ev instanceof RunEvent.SubrunSpawned x && open.remove(x.callId())) {
+        sum += dev.keel.run.EventCodec.budget(x.budget()).maxCostMicros();
+      }
+    }
+    return sum;
+  }
+
+  private static int askInt(JsonValue.JsonObject ask, String key, int fallback) {
+    return ask.get(key)
+        .filter(JsonValue.JsonNumber.class::isInstance)
+        .map(
+            n ->
+                (int)
+                    Math.max(
+                        1,
+                        Math.min(
+                            Integer.MAX_VALUE, ((JsonValue.JsonNumber) n).value().longValue())))
+        .orElse(fallback);
+  }
+
+  /**
+   * Creates (once: the id and idempotency key are derived from the parent and the call) each child
+   * run the run waits for, records the end of any that ended, or else releases the run to wait.
+   */
+  private boolean awaitSubruns(Next.AwaitSubruns a) throws InterruptedException {
+    flush(Disposition.KEEP, false);
+    for (ToolCallState c : state.pendingSubruns()) {
+      RunEvent.SubrunSpawned spawned = spawnedEvent(c.callId());
+      RunId child = RunId.of(spawned.childRunId());
+      Optional<dev.keel.store.RunRow> row = e.store().row(child);
+      if (row.isEmpty()) {
+        createChild(spawned);
+        continue;
+      }
+      if (row.get().status().terminal()) {
+        RunState cs = new Runs(e).state(child);
+        JsonValue.JsonObject result =
+            cs.output()
+                .map(o -> JsonValue.object("output", o))
+                .orElse(
+                    JsonValue.object(
+                        "error",
+                        cs.error()
+                            .map(x -> JsonValue.object("code", x.code(), "message", x.message()))
+                            .orElse(JsonValue.EMPTY_OBJECT)));
+        dev.keel.run.Usage cu = cs.usage();
+        record(
+            new RunEvent.SubrunFinished(
+                c.callId(),
+                child.value(),
+                cs.status().wire(),
+                result,
+                JsonValue.object(
+                    "model_calls", (long) cu.modelCalls(),
+                    "tool_calls", (long) cu.toolCalls(),
+                    "input_tokens", cu.inputTokens(),
+                    "output_tokens", cu.outputTokens(),
+                    "cost_micros", cu.costMicros())));
+        return true;
+      }
+    }
+    if (state.status() != RunStatus.WAITING) {
+      record(new RunEvent.RunWaiting("subrun"));
+    }
+    flush(new Disposition.Release(Optional.of(a.readyAt())), false);
+    return false;
+  }
+
+  private RunEvent.SubrunSpawned spawnedEvent(String callId) {
+    for (EventEnvelope env : e.store().events(runId, 0, Integer.MAX_VALUE)) {
+      if (env.event() instanceof RunEvent.SubrunSpawned s && s.callId().equals(callId)) {
+        return s;
+      }
+    }
+    throw new IllegalStateException("no subrun.spawned for " + callId + " in " + runId);
+  }
+
+  private void createChild(RunEvent.SubrunSpawned s) {
+    RunId id = RunId.of(s.childRunId());
+    RunEvent.RunCreated created =
+        new RunEvent.RunCreated(
+            state.header().tenant(),
+            s.agent(),
+            s.agentVersion(),
+            JsonValue.object("goal", s.goal()),
+            dev.keel.run.EventCodec.budget(s.budget()),
+            state.header().channel(),
+            Optional.empty(),
+            Optional.of(runId.value()),
+            JsonValue.object("parent_call_id", s.callId()),
+            Optional.empty(),
+            e.agents()
+                .find(s.agent(), s.agentVersion())
+                .map(a -> new Runs(e).versions(a))
+                .orElse(JsonValue.EMPTY_OBJECT));
+    EventEnvelope env = new EventEnvelope(id, 1, e.clock().instant(), 0, created);
+    e.store()
+        .create(
+            new dev.keel.store.NewRun(
+                id,
+                state.header().tenant(),
+                Optional.of("keel-subrun:" + id.value()),
+                new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env))));
+  }
+
+  /** A run that ended while sub-agents still run cancels them (best effort, after the commit). */
+  private void cancelSubruns() {
+    for (ToolCallState c : durableState.pendingSubruns()) {
+      c.arguments()
+          .string("child_run_id")
+          .ifPresent(
+              child ->
+                  e.store()
+                      .signal(
+                          state.header().tenant(),
+                          RunId.of(child),
+                          new SignalPayload.Cancel(
+                              "the parent run " + runId + " ended " + durableState.status().wire(),
+                              "keel")));
+    }
+  }
+
+  /**
+   * Checks a draft answer and records it as the output once it passes: first the output contract
+   * (no model call), then, if due, reflection against the acceptance criteria (one model call). A
+   * failed check sends its issues back to the model while attempts remain, else fails the run.
+   */
+  private boolean recordOutput(AgentSpec agent, Next.RecordOutput o) throws InterruptedException {
+    if (agent.outputSchema().isPresent()) {
+      List<String> errors = e.outputs().violations(agent.outputSchema().get(), o.data());
+      if (!errors.isEmpty()) {
+        int attempt = state.loop().repairs() + 1;
+        boolean last = attempt > agent.maxRepairs();
+        record(
+            new RunEvent.OutputChecked(
+                "contract",
+                attempt,
+                false,
+                JsonValue.object(
+                    "passed", false, "issues", errors, "next_action", last ? "fail" : "repair"),
+                dev.keel.model.TokenUsage.ZERO,
+                0));
+        if (last) {
+          record(
+              new RunEvent.RunFailed(
+                  "output_invalid",
+                  "the output does not match the agent's output schema after "
+                      + agent.maxRepairs()
+                      + " repair attempt(s): "
+                      + String.join("; ", errors)));
+          flush(Disposition.RELEASE, false);
+          return false;
+        }
+        return true;
+      }
+    }
+    if (o.reflectAttempt() > 0) {
+      return reflect(agent, o);
+    }
+    record(new RunEvent.OutputRecorded(JsonValue.object("text", o.text(), "data", o.data())));
+    flush(Disposition.KEEP, false);
+    return true;
+  }
+
+  private boolean reflect(AgentSpec agent, Next.RecordOutput o) throws InterruptedException {
+    flush(Disposition.KEEP, false);
+    ensureLease();
+    ModelRequest request = Reflection.request(agent, state, o.text(), o.data());
+    ModelResponse response;
+    try {
+      response = e.model().complete(request);
+    } catch (ModelException x) {
+      record(new RunEvent.RunFailed("model_error", "reflection check: " + x.getMessage()));
+      flush(Disposition.RELEASE, false);
+      return false;
+    }
+    long cost = e.pricing().apply(agent.model()).costMicros(response.usage());
+    Reflection.Result r = Reflection.read(response);
+    int attempt = o.reflectAttempt();
+    boolean last = !r.passed() && attempt >= agent.maxReflections();
+    record(
+        new RunEvent.OutputChecked(
+            "reflection",
+            attempt,
+            r.passed(),
+            JsonValue.object(
+                "passed",
+                r.passed(),
+                "issues",
+                r.issues(),
+                "next_action",
+                r.passed() ? "finish" : last ? "fail" : r.nextAction()),
+            response.usage(),
+            cost));
+    if (last) {
+      record(
+          new RunEvent.RunFailed(
+              "acceptance_failed",
+              "the answer did not meet the acceptance criteria after "
+                  + attempt
+                  + " check(s): "
+                  + String.join("; ", r.issues())));
+      flush(Disposition.RELEASE, false);
+      return false;
+    }
+    flush(Disposition.KEEP, false);
+    return true;
+  }
+
   private List<ModelRequest.ToolSchema> toolSchemas(AgentSpec agent) {
-    List<ModelRequest.ToolSchema> out = new ArrayList<>();
+    List<ModelRequest.ToolSchema> out = new ArrayList<>(Decision.pseudoTools(agent));
     for (String name : agent.tools()) {
-      e.tools()
+      bound()
+          .tools()
           .find(name)
           .map(Tool::spec)
           .ifPresent(
@@ -351,7 +827,7 @@ public final class RunExecution {
   private void propose(int step, int index, ToolCallRequest call, AgentSpec agent) {
     String callId = RunState.callId(step, index);
     Optional<Tool> tool =
-        agent.tools().contains(call.name()) ? e.tools().find(call.name()) : Optional.empty();
+        agent.tools().contains(call.name()) ? bound().tools().find(call.name()) : Optional.empty();
     if (tool.isEmpty()) {
       record(
           new RunEvent.ToolCallProposed(
@@ -365,7 +841,18 @@ public final class RunExecution {
       return;
     }
     ToolSpec spec = tool.get().spec();
-    PolicyVerdict verdict = e.policy().decide(state.header().tenant(), spec, call.arguments());
+    PolicyVerdict verdict =
+        bound().policy().decide(state.header().tenant(), spec, call.arguments());
+    String override = agent.approvalOverrides().getOrDefault(spec.name(), "");
+    if (override.equals("deny") && !(verdict instanceof PolicyVerdict.Deny)) {
+      verdict = new PolicyVerdict.Deny("agent " + agent.name() + " denies every call of this tool");
+    } else if (override.equals("always") && verdict instanceof PolicyVerdict.Allow) {
+      verdict =
+          new PolicyVerdict.RequireApproval(
+              "agent "
+                  + agent.name()
+                  + " requires a person's approval for every call of this tool");
+    }
     switch (verdict) {
       case PolicyVerdict.Allow a ->
           record(
@@ -407,7 +894,16 @@ public final class RunExecution {
   }
 
   private Optional<Tool> toolFor(ToolCallState call) {
-    return e.tools().find(call.tool());
+    return bound().tools().find(call.tool());
+  }
+
+  private ToolScope.Bound bound() {
+    ToolScope.Bound b = bound;
+    if (b == null) {
+      b = e.toolScope().forRun(state);
+      bound = b;
+    }
+    return b;
   }
 
   private String idempotencyKey(ToolCallState call) {
@@ -426,6 +922,22 @@ public final class RunExecution {
       return;
     }
     int attempt = call.attempts() + 1;
+    Optional<String> refused =
+        e.gate()
+            .refuse(
+                state.header(),
+                call,
+                new ToolInvocation(
+                    state.header().tenant(),
+                    runId.value(),
+                    call.callId(),
+                    idempotencyKey(call),
+                    call.arguments(),
+                    attempt));
+    if (refused.isPresent()) {
+      record(new RunEvent.ToolCallFailed(call.callId(), "execution_refused", false, refused.get()));
+      return;
+    }
     record(
         new RunEvent.ToolCallStarted(
             call.callId(), call.tool(), idempotencyKey(call), attempt, lease.epoch()));
@@ -438,6 +950,7 @@ public final class RunExecution {
     ensureLease();
     invoked.add(call.callId());
     ToolResult result;
+    long began = e.ticker().getAsLong();
     toolThread = Thread.currentThread();
     try {
       result =
@@ -470,10 +983,18 @@ public final class RunExecution {
     e.faults().at(CrashPoint.B7_TOOL_EFFECT_DONE, runId);
     RunEvent recorded =
         switch (result) {
-          case ToolResult.Success s -> new RunEvent.ToolCallSucceeded(call.callId(), s.data());
+          case ToolResult.Success s ->
+              new RunEvent.ToolCallSucceeded(call.callId(), e.redaction().redactValues(s.data()));
           case ToolResult.Failure f ->
-              new RunEvent.ToolCallFailed(call.callId(), f.type(), f.retryable(), f.message());
+              new RunEvent.ToolCallFailed(
+                  call.callId(), f.type(), f.retryable(), e.redaction().redact(f.message()));
         };
+    long took = e.ticker().getAsLong() - began;
+    e.observe(
+        o ->
+            o.toolInvoked(
+                state,
+                new EngineObserver.ToolCall(call.callId(), call.tool(), attempt, recorded, took)));
     unrecordedResults.put(call.callId(), recorded);
     record(recorded);
     if (tool.spec().idempotency() == Idempotency.NONE) {
@@ -548,29 +1069,38 @@ public final class RunExecution {
     pending.add(new RecordedEvent(env, state.chainHash()));
   }
 
-  private void writeCheckpoint() throws InterruptedException {
-    flush(Disposition.KEEP, false);
-    flush(Disposition.KEEP, true);
+  /**
+   * Takes a checkpoint of the state now and records {@code checkpoint.saved}; both ride on the next
+   * commit (the one before the model call), so a checkpoint costs no commit of its own.
+   */
+  private void writeCheckpoint() {
+    long began = e.ticker().getAsLong();
+    pendingCheckpoint = Optional.of(checkpointNow());
+    long took = e.ticker().getAsLong() - began;
+    int step = state.step();
+    e.observe(o -> o.checkpointWritten(state, step, took));
+  }
+
+  private Checkpoint checkpointNow() {
+    RunState at = state;
+    String stateHash = Hashes.of(StateCodec.toJson(at));
+    String hash = Hashes.checkpoint(at.lastCheckpointHash(), at.chainHash(), stateHash);
+    Checkpoint cp =
+        new Checkpoint(
+            runId, at.step(), at.lastSeq(), at, stateHash, at.lastCheckpointHash(), hash);
+    record(new RunEvent.CheckpointSaved(at.step(), at.lastSeq(), hash));
+    return cp;
   }
 
   private void flush(Disposition disposition, boolean checkpoint) throws InterruptedException {
-    Optional<Checkpoint> cp = Optional.empty();
-    if (checkpoint) {
-      RunState at = state;
-      String stateHash = Hashes.of(StateCodec.toJson(at));
-      String hash = Hashes.checkpoint(at.lastCheckpointHash(), at.chainHash(), stateHash);
-      cp =
-          Optional.of(
-              new Checkpoint(
-                  runId, at.step(), at.lastSeq(), at, stateHash, at.lastCheckpointHash(), hash));
-      record(new RunEvent.CheckpointSaved(at.step(), at.lastSeq(), hash));
-    }
+    Optional<Checkpoint> cp = checkpoint ? Optional.of(checkpointNow()) : pendingCheckpoint;
     boolean release = disposition instanceof Disposition.Release || state.status().terminal();
     if (pending.isEmpty() && !release) {
       return;
     }
     Append append =
         new Append(lease, durableSeq, pending, state, cp, disposition, e.config().leaseTime());
+    long flushBegan = e.ticker().getAsLong();
     for (int attempt = 1; ; attempt++) {
       long before = e.ticker().getAsLong();
       try {
@@ -593,9 +1123,23 @@ public final class RunExecution {
     }
     List<RecordedEvent> done = List.copyOf(pending);
     pending.clear();
+    pendingCheckpoint = Optional.empty();
     durableSeq = state.lastSeq();
     durableState = state;
     unrecordedResults.keySet().removeIf(id -> done.stream().anyMatch(r -> resultOf(r, id)));
+    if (durableState.status().terminal()
+        && !durableState.pendingSubruns().isEmpty()
+        && done.stream()
+            .anyMatch(
+                r ->
+                    r.envelope().event() instanceof RunEvent.RunCancelled
+                        || r.envelope().event() instanceof RunEvent.RunFailed
+                        || r.envelope().event() instanceof RunEvent.RunTimedOut)) {
+      cancelSubruns();
+    }
+    long flushTook = e.ticker().getAsLong() - flushBegan;
+    List<EventEnvelope> committed = done.stream().map(RecordedEvent::envelope).toList();
+    e.observe(o -> o.committed(state, committed, flushTook));
     for (RecordedEvent r : done) {
       fireAfterCommit(r.envelope().event());
     }
@@ -653,6 +1197,12 @@ public final class RunExecution {
           case RunEvent.ToolCallFailed s -> CrashPoint.B8_TOOL_RESULT_RECORDED;
           case RunEvent.CheckpointSaved c -> CrashPoint.B9_CHECKPOINT_WRITTEN;
           case RunEvent.OutputRecorded o -> CrashPoint.B11_OUTPUT_RECORDED;
+          case RunEvent.PlanUpdated p -> CrashPoint.B13_PLAN_UPDATED;
+          case RunEvent.ApprovalRequested a when a.kind().equals("question") ->
+              CrashPoint.B14_QUESTION_ASKED;
+          case RunEvent.OutputChecked c -> CrashPoint.B15_OUTPUT_CHECKED;
+          case RunEvent.SubrunSpawned x -> CrashPoint.B16_SUBRUN_SPAWNED;
+          case RunEvent.SubrunFinished x -> CrashPoint.B17_SUBRUN_FINISHED;
           default -> null;
         };
     if (point != null) {

@@ -133,12 +133,14 @@ public final class Runs {
             r.tenant(),
             agent.name(),
             agent.version(),
-            r.input(),
+            (dev.keel.json.JsonValue.JsonObject) engine.redaction().redact(r.input()),
             r.budget().orElse(agent.budget()),
             r.channel(),
             r.threadId(),
             r.parentRunId(),
-            r.metadata());
+            (dev.keel.json.JsonValue.JsonObject) engine.redaction().redact(r.metadata()),
+            Optional.empty(),
+            versions(agent));
     EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
     RecordedEvent first = new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env));
     return engine.store().create(new NewRun(id, r.tenant(), r.idempotencyKey(), first));
@@ -244,7 +246,8 @@ public final class Runs {
             base.header().threadId(),
             Optional.empty(),
             metadata,
-            Optional.of(fork));
+            Optional.of(fork),
+            versions(agent));
     EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
     return engine
         .store()
@@ -254,6 +257,70 @@ public final class Runs {
                 tenant,
                 Optional.empty(),
                 new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env))));
+  }
+
+  /**
+   * The versions a run of {@code agent} is created with: the agent's, its prompt's, its model's and
+   * those of the tools it may call, as this deployment has them.
+   */
+  public JsonObject versions(AgentSpec agent) {
+    java.util.Map<String, Object> tools = new java.util.TreeMap<>();
+    for (String t : agent.tools()) {
+      engine.tools().find(t).ifPresent(x -> tools.put(t, x.spec().version()));
+    }
+    return dev.keel.json.JsonValue.object(
+        "agent", agent.version(),
+        "agent_hash", agent.contentHash(),
+        "prompt", agent.promptVersion(),
+        "model", agent.model(),
+        "tools", dev.keel.json.JsonValue.from(tools));
+  }
+
+  /**
+   * Replaces the plan of a run with a person's edit; the run's next step sees it.
+   *
+   * @return the signal's sequence, or empty if the run is not this tenant's or has ended
+   * @throws IllegalArgumentException naming the first bad field of {@code plan}
+   */
+  public Optional<Long> editPlan(String tenant, RunId runId, JsonObject plan, String by) {
+    dev.keel.run.Plan.readSteps(plan);
+    return engine
+        .store()
+        .signal(tenant, runId, new dev.keel.store.SignalPayload.PlanEdit(plan, by));
+  }
+
+  /**
+   * Answers the question a run waits on ({@code keel.ask_person}) by deciding its approval of kind
+   * {@code question}, so the answer is recorded exactly once.
+   *
+   * @param input the answer: a string, or an object with {@code answer} or {@code text}
+   * @return the decided approval, or empty if the run asks no question
+   */
+  public Optional<dev.keel.store.ApprovalRecord> answer(
+      String tenant, RunId runId, dev.keel.json.JsonValue input, String by) {
+    Optional<dev.keel.store.RunRow> row = engine.store().row(runId);
+    if (row.isEmpty() || !row.get().tenant().equals(tenant)) {
+      return Optional.empty();
+    }
+    Optional<dev.keel.run.PendingApproval> question =
+        state(runId).approvals().stream().filter(a -> a.kind().equals("question")).findFirst();
+    if (question.isEmpty()) {
+      return Optional.empty();
+    }
+    dev.keel.json.JsonValue answer = input;
+    if (input instanceof JsonObject o) {
+      answer = o.get("answer").or(() -> o.get("text")).orElse(input);
+    }
+    return engine
+        .store()
+        .decide(
+            tenant,
+            new dev.keel.store.SignalPayload.ApprovalDecision(
+                question.get().approvalId(),
+                "approved",
+                by,
+                Optional.of(dev.keel.json.JsonValue.object("answer", answer)),
+                ""));
   }
 
   /** The current state of {@code runId}, folded from its newest checkpoint and later events. */

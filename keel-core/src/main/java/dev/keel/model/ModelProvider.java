@@ -16,4 +16,15 @@ public interface ModelProvider {
    *     retry may help
    */
   ModelResponse complete(ModelRequest request);
+
+  /**
+   * Sends {@code request} made for the run described by {@code context}. A routing provider
+   * overrides this to report its decision and cost; the default is {@link #complete}.
+   *
+   * @throws ModelException when the call fails
+   */
+  default ModelCall completeFor(ModelRequest request, ModelCallContext context) {
+    return new ModelCall(
+        complete(request), dev.keel.json.JsonValue.EMPTY_OBJECT, java.util.OptionalLong.empty());
+  }
 }

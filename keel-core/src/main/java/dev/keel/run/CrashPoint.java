@@ -25,5 +25,15 @@ public enum CrashPoint {
   /** Final output recorded, before the run-completed event. */
   B11_OUTPUT_RECORDED,
   /** During a lease handover: the owner is about to act on a lease it may have lost. */
-  B12_LEASE_HANDOVER
+  B12_LEASE_HANDOVER,
+  /** A plan update (by the agent or a person) recorded. */
+  B13_PLAN_UPDATED,
+  /** A question to a person recorded, the run not yet released to wait. */
+  B14_QUESTION_ASKED,
+  /** A check of a draft answer (contract or reflection) recorded. */
+  B15_OUTPUT_CHECKED,
+  /** A sub-agent's spawn recorded, its child run not yet created. */
+  B16_SUBRUN_SPAWNED,
+  /** A sub-agent's end recorded in its parent. */
+  B17_SUBRUN_FINISHED
 }

@@ -66,6 +66,9 @@ public final class EventCodec {
         c.parentRunId().ifPresent(p -> m.put("parent_run_id", p));
         m.put("metadata", c.metadata());
         c.fork().ifPresent(f -> m.put("fork", f));
+        if (!c.versions().members().isEmpty()) {
+          m.put("versions", c.versions());
+        }
       }
       case RunStarted s -> {}
       case ModelRequested r -> {
@@ -167,6 +170,42 @@ public final class EventCodec {
         m.put("limit", t.limit());
         m.put("message", t.message());
       }
+      case RunEvent.PlanUpdated p -> {
+        m.put("step", (long) p.step());
+        m.put("call_id", p.callId());
+        m.put("plan", p.plan());
+        m.put("by", p.by());
+        m.put("signal_seq", p.signalSeq());
+      }
+      case RunEvent.AnswerDrafted a -> {
+        m.put("step", (long) a.step());
+        m.put("call_id", a.callId());
+        m.put("text", a.text());
+        m.put("data", a.data());
+      }
+      case RunEvent.SubrunSpawned x -> {
+        m.put("step", (long) x.step());
+        m.put("call_id", x.callId());
+        m.put("child_run_id", x.childRunId());
+        m.put("agent", JsonValue.object("name", x.agent(), "version", x.agentVersion()));
+        m.put("goal", x.goal());
+        m.put("budget", x.budget());
+      }
+      case RunEvent.SubrunFinished x -> {
+        m.put("call_id", x.callId());
+        m.put("child_run_id", x.childRunId());
+        m.put("status", x.status());
+        m.put("result", x.result());
+        m.put("usage", x.usage());
+      }
+      case RunEvent.OutputChecked c -> {
+        m.put("check", c.check());
+        m.put("attempt", (long) c.attempt());
+        m.put("passed", c.passed());
+        m.put("result", c.result());
+        m.put("usage", usage(c.usage()));
+        m.put("cost_micros", c.costMicros());
+      }
     }
     return (JsonObject) JsonValue.from(m);
   }
@@ -192,7 +231,8 @@ public final class EventCodec {
             f.optStr("thread_id"),
             f.optStr("parent_run_id"),
             f.obj("metadata", JsonValue.EMPTY_OBJECT),
-            f.optObj("fork"));
+            f.optObj("fork"),
+            f.obj("versions", JsonValue.EMPTY_OBJECT));
       }
       case "run.started" -> new RunStarted();
       case "model.requested" ->
@@ -264,6 +304,51 @@ public final class EventCodec {
       }
       case "run.cancelled" -> new RunCancelled(f.str("reason", ""), f.num("signal_seq", 0));
       case "run.timed_out" -> new RunTimedOut(f.str("limit"), f.str("message", ""));
+      case "plan.updated" ->
+          new RunEvent.PlanUpdated(
+              f.integer("step"),
+              f.str("call_id", ""),
+              f.obj("plan"),
+              f.str("by", ""),
+              f.num("signal_seq", 0));
+      case "answer.drafted" ->
+          new RunEvent.AnswerDrafted(
+              f.integer("step"),
+              f.str("call_id", ""),
+              f.str("text", ""),
+              f.obj("data", JsonValue.EMPTY_OBJECT));
+      case "subrun.spawned" -> {
+        JsonFields agent = f.sub("agent");
+        yield new RunEvent.SubrunSpawned(
+            f.integer("step"),
+            f.str("call_id"),
+            f.str("child_run_id"),
+            agent.str("name"),
+            agent.str("version"),
+            f.str("goal", ""),
+            f.obj("budget"));
+      }
+      case "subrun.finished" ->
+          new RunEvent.SubrunFinished(
+              f.str("call_id"),
+              f.str("child_run_id"),
+              f.str("status"),
+              f.obj("result", JsonValue.EMPTY_OBJECT),
+              f.obj("usage", JsonValue.EMPTY_OBJECT));
+      case "output.checked" -> {
+        JsonFields u = f.sub("usage");
+        yield new RunEvent.OutputChecked(
+            f.str("check"),
+            f.integer("attempt"),
+            f.bool("passed"),
+            f.obj("result", JsonValue.EMPTY_OBJECT),
+            new dev.keel.model.TokenUsage(
+                u.num("input_tokens", 0),
+                u.num("output_tokens", 0),
+                u.num("cached_input_tokens", 0),
+                u.num("reasoning_tokens", 0)),
+            f.num("cost_micros", 0));
+      }
       default -> throw new IllegalArgumentException("unknown event type '" + type + "'");
     };
   }
@@ -276,6 +361,11 @@ public final class EventCodec {
         "max_tool_calls", (long) b.maxToolCalls(),
         "max_cost_usd", java.math.BigDecimal.valueOf(b.maxCostMicros(), 6),
         "max_duration_s", b.maxDuration().toSeconds());
+  }
+
+  /** Reads a budget written by {@link #budget(Budget)}. */
+  public static Budget budget(JsonObject o) {
+    return budget(JsonFields.of(o, "budget"));
   }
 
   static Budget budget(JsonFields f) {

@@ -32,8 +32,38 @@ public sealed interface RunEvent {
       Optional<String> threadId,
       Optional<String> parentRunId,
       JsonObject metadata,
-      Optional<JsonObject> fork)
+      Optional<JsonObject> fork,
+      JsonObject versions)
       implements RunEvent {
+    /**
+     * A run with no recorded versions beyond the agent's ({@code versions} holds the prompt, model
+     * and tool versions the run was created with).
+     */
+    public RunCreated(
+        String tenant,
+        String agentName,
+        String agentVersion,
+        JsonObject input,
+        Budget budget,
+        String channel,
+        Optional<String> threadId,
+        Optional<String> parentRunId,
+        JsonObject metadata,
+        Optional<JsonObject> fork) {
+      this(
+          tenant,
+          agentName,
+          agentVersion,
+          input,
+          budget,
+          channel,
+          threadId,
+          parentRunId,
+          metadata,
+          fork,
+          JsonValue.EMPTY_OBJECT);
+    }
+
     /** A run that is not a fork. */
     public RunCreated(
         String tenant,
@@ -61,6 +91,7 @@ public sealed interface RunEvent {
     /** Checks every field is present. */
     public RunCreated {
       Objects.requireNonNull(fork, "fork");
+      Objects.requireNonNull(versions, "versions");
       Objects.requireNonNull(tenant, "tenant");
       Objects.requireNonNull(agentName, "agentName");
       Objects.requireNonNull(agentVersion, "agentVersion");
@@ -279,6 +310,81 @@ public sealed interface RunEvent {
     @Override
     public String type() {
       return "run.timed_out";
+    }
+  }
+
+  /**
+   * The plan was set: by the agent ({@code callId} names its {@code keel.update_plan} call) or by a
+   * person ({@code signalSeq} names the signal). {@code plan} is {@link Plan#toJson()}.
+   */
+  record PlanUpdated(int step, String callId, JsonObject plan, String by, long signalSeq)
+      implements RunEvent {
+    @Override
+    public String type() {
+      return "plan.updated";
+    }
+  }
+
+  /**
+   * The agent proposed its final answer ({@code keel.finish}, or text with no calls when {@code
+   * callId} is empty); it becomes the output once the output contract and reflection pass.
+   */
+  record AnswerDrafted(int step, String callId, String text, JsonObject data) implements RunEvent {
+    @Override
+    public String type() {
+      return "answer.drafted";
+    }
+  }
+
+  /**
+   * A draft answer was checked. {@code check} is {@code contract} (the output schema) or {@code
+   * reflection} (the acceptance criteria); {@code result} is {@code {passed, issues, next_action}};
+   * a reflection's model call is counted in {@code usage} and {@code costMicros}.
+   */
+  record OutputChecked(
+      String check,
+      int attempt,
+      boolean passed,
+      JsonObject result,
+      dev.keel.model.TokenUsage usage,
+      long costMicros)
+      implements RunEvent {
+    @Override
+    public String type() {
+      return "output.checked";
+    }
+  }
+
+  /**
+   * The agent started a sub-agent run: {@code childRunId} (derived from this run and the call, so a
+   * retry finds the same child) of {@code agent} at {@code agentVersion}, with {@code budget}
+   * carved from this run's remaining budget. The call stays open until {@link SubrunFinished}.
+   */
+  record SubrunSpawned(
+      int step,
+      String callId,
+      String childRunId,
+      String agent,
+      String agentVersion,
+      String goal,
+      JsonObject budget)
+      implements RunEvent {
+    @Override
+    public String type() {
+      return "subrun.spawned";
+    }
+  }
+
+  /**
+   * A sub-agent run ended with {@code status}; {@code result} is its output or error (a failure
+   * reaches the parent as a value), {@code usage} its usage, added to the parent's.
+   */
+  record SubrunFinished(
+      String callId, String childRunId, String status, JsonObject result, JsonObject usage)
+      implements RunEvent {
+    @Override
+    public String type() {
+      return "subrun.finished";
     }
   }
 }

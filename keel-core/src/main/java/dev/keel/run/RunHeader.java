@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param parentRunId its parent run, if it is a sub-run
  * @param metadata free-form labels
  * @param createdAt when it was created; the wall-clock budget counts from here
+ * @param versions the agent, prompt, model and tool versions the run was created with
  */
 public record RunHeader(
     RunId runId,
@@ -31,7 +32,36 @@ public record RunHeader(
     Optional<String> threadId,
     Optional<String> parentRunId,
     JsonObject metadata,
-    Instant createdAt) {
+    Instant createdAt,
+    JsonObject versions) {
+  /** A header with no recorded versions beyond the agent's. */
+  public RunHeader(
+      RunId runId,
+      String tenant,
+      String agentName,
+      String agentVersion,
+      JsonObject input,
+      Budget budget,
+      String channel,
+      Optional<String> threadId,
+      Optional<String> parentRunId,
+      JsonObject metadata,
+      Instant createdAt) {
+    this(
+        runId,
+        tenant,
+        agentName,
+        agentVersion,
+        input,
+        budget,
+        channel,
+        threadId,
+        parentRunId,
+        metadata,
+        createdAt,
+        dev.keel.json.JsonValue.EMPTY_OBJECT);
+  }
+
   /** Checks every field is present. */
   public RunHeader {
     Objects.requireNonNull(runId, "runId");
@@ -45,5 +75,6 @@ public record RunHeader(
     Objects.requireNonNull(parentRunId, "parentRunId");
     Objects.requireNonNull(metadata, "metadata");
     Objects.requireNonNull(createdAt, "createdAt");
+    Objects.requireNonNull(versions, "versions");
   }
 }

@@ -62,6 +62,7 @@ import java.util.Optional;
  * @param error why the run failed, if it did
  * @param lastCheckpointStep the step of the last checkpoint, 0 if none
  * @param lastCheckpointHash the hash of the last checkpoint
+ * @param loop the agent loop's plan, draft answer and check counters
  */
 public record RunState(
     RunHeader header,
@@ -82,7 +83,8 @@ public record RunState(
     Optional<JsonObject> output,
     Optional<RunError> error,
     int lastCheckpointStep,
-    String lastCheckpointHash) {
+    String lastCheckpointHash,
+    LoopState loop) {
 
   /** Copies the lists and checks every field is present. */
   public RunState {
@@ -100,6 +102,7 @@ public record RunState(
     Objects.requireNonNull(output, "output");
     Objects.requireNonNull(error, "error");
     Objects.requireNonNull(lastCheckpointHash, "lastCheckpointHash");
+    Objects.requireNonNull(loop, "loop");
   }
 
   /** The run's id. */
@@ -140,7 +143,8 @@ public record RunState(
             c.threadId(),
             c.parentRunId(),
             c.metadata(),
-            first.at());
+            first.at(),
+            c.versions());
     List<Message> messages = new ArrayList<>();
     if (c.fork().isPresent()) {
       // A fork continues the source's conversation as of its checkpoint; its counters start anew.
@@ -192,7 +196,8 @@ public record RunState(
         Optional.empty(),
         Optional.empty(),
         0,
-        Hashes.GENESIS);
+        Hashes.GENESIS,
+        LoopState.INITIAL);
   }
 
   /** Returns the state after {@code e}, which must be the next event of this run. */
@@ -247,6 +252,7 @@ public record RunState(
     private Optional<RunError> error;
     private int lastCheckpointStep;
     private String lastCheckpointHash;
+    private LoopState loop;
 
     Builder(RunState s) {
       header = s.header;
@@ -268,6 +274,7 @@ public record RunState(
       error = s.error;
       lastCheckpointStep = s.lastCheckpointStep;
       lastCheckpointHash = s.lastCheckpointHash;
+      loop = s.loop;
     }
 
     void to(RunStatus next) {
@@ -309,6 +316,7 @@ public record RunState(
           usage = usage.plusModelCall(r.response().usage(), r.costMicros());
           if (r.response().toolCalls().isEmpty()) {
             finalAnswer = Optional.of(r.response().text());
+            loop = loop.withDraft(Optional.empty(), "");
           }
           phase = RunPhase.PLANNING;
         }
@@ -423,7 +431,130 @@ public record RunState(
           error = Optional.of(new RunError("budget_exceeded", t.limit() + ": " + t.message()));
           phase = RunPhase.NONE;
         }
+        case RunEvent.PlanUpdated p -> {
+          signalsConsumed = Math.max(signalsConsumed, p.signalSeq());
+          Plan plan = Plan.fromJson(p.plan());
+          loop = loop.withPlan(plan);
+          if (!p.callId().isEmpty()) {
+            calls.add(
+                pseudoCall(
+                    p.callId(),
+                    p.step(),
+                    "keel.update_plan",
+                    p.plan(),
+                    JsonValue.object("ok", true, "revision", (long) plan.revision())));
+          }
+        }
+        case RunEvent.AnswerDrafted a -> {
+          finalAnswer = Optional.of(a.text());
+          loop = loop.withDraft(Optional.of(a.data()), a.callId());
+          if (!a.callId().isEmpty()) {
+            calls.add(
+                pseudoCall(
+                    a.callId(),
+                    a.step(),
+                    "keel.finish",
+                    JsonValue.object("text", a.text(), "data", a.data()),
+                    JsonValue.object("ok", true)));
+          }
+        }
+        case RunEvent.OutputChecked c -> outputChecked(c);
+        case RunEvent.SubrunSpawned x -> {
+          ToolCallState call =
+              new ToolCallState(
+                  x.callId(),
+                  providerIdFor(x.callId()),
+                  x.step(),
+                  SPAWN_TOOL,
+                  "",
+                  JsonValue.object(
+                      "agent", x.agent(), "goal", x.goal(), "child_run_id", x.childRunId()),
+                  Status.AWAITING_APPROVAL,
+                  Optional.empty(),
+                  0,
+                  0,
+                  Optional.empty());
+          calls.add(call);
+        }
+        case RunEvent.SubrunFinished x -> subrunFinished(x);
       }
+    }
+
+    private ToolCallState pseudoCall(
+        String callId, int callStep, String tool, JsonObject arguments, JsonValue result) {
+      return new ToolCallState(
+          callId,
+          providerIdFor(callId),
+          callStep,
+          tool,
+          "",
+          arguments,
+          Status.SUCCEEDED,
+          Optional.empty(),
+          0,
+          0,
+          Optional.of(result));
+    }
+
+    private void subrunFinished(RunEvent.SubrunFinished x) {
+      if (calls.stream().noneMatch(c -> c.callId().equals(x.callId()) && !c.status().settled())) {
+        return;
+      }
+      JsonFields u = JsonFields.of(x.usage(), "sub-agent usage");
+      usage =
+          new Usage(
+              usage.modelCalls() + u.integer("model_calls"),
+              usage.toolCalls() + u.integer("tool_calls"),
+              usage.inputTokens() + u.num("input_tokens"),
+              usage.outputTokens() + u.num("output_tokens"),
+              usage.costMicros() + u.num("cost_micros"));
+      JsonObject value =
+          JsonValue.object("child_run_id", x.childRunId(), "status", x.status())
+              .with("result", x.result());
+      replaceCall(
+          x.callId(),
+          c ->
+              x.status().equals("completed")
+                  ? c.settled(Status.SUCCEEDED, value)
+                  : c.settled(
+                      Status.FAILED,
+                      errorJson(
+                              "subrun_" + x.status(),
+                              false,
+                              "the sub-agent run " + x.childRunId() + " ended " + x.status())
+                          .with("subrun", value)));
+      boolean waiting =
+          calls.stream().anyMatch(c -> c.tool().equals(SPAWN_TOOL) && !c.status().settled());
+      if (!waiting && approvals.isEmpty() && status == RunStatus.WAITING) {
+        to(RunStatus.RUNNING);
+        phase = RunPhase.PLANNING;
+      }
+    }
+
+    private void outputChecked(RunEvent.OutputChecked c) {
+      boolean reflection = c.check().equals("reflection");
+      if (reflection) {
+        usage = usage.plusModelCall(c.usage(), c.costMicros());
+      }
+      if (c.passed()) {
+        loop = reflection ? loop.reflected(true) : loop;
+        return;
+      }
+      String callId = loop.draftCallId();
+      String type = reflection ? "acceptance_failed" : "output_invalid";
+      String message =
+          (reflection
+                  ? "the draft answer does not meet the acceptance criteria: "
+                  : "the answer does not match the output contract: ")
+              + c.result().get("issues").map(Object::toString).orElse("[]")
+              + "; fix it and finish again";
+      if (!callId.isEmpty() && calls.stream().anyMatch(x -> x.callId().equals(callId))) {
+        replaceCall(callId, x -> x.settled(Status.FAILED, errorJson(type, true, message)));
+      } else {
+        inbox.add(new Message.User(message));
+      }
+      finalAnswer = Optional.empty();
+      loop = reflection ? loop.reflected(false) : loop.repaired();
     }
 
     private String providerIdFor(String callId) {
@@ -447,6 +578,14 @@ public record RunState(
       }
       approvals.remove(pending.get());
       String callId = pending.get().callId();
+      if (pending.get().kind().equals("question")) {
+        answerQuestion(r, callId);
+        if (approvals.isEmpty() && status == RunStatus.WAITING) {
+          to(RunStatus.RUNNING);
+          phase = RunPhase.PLANNING;
+        }
+        return;
+      }
       boolean unknownKind = pending.get().kind().equals("outcome_unknown");
       switch (r.decision()) {
         case "approved" ->
@@ -483,6 +622,41 @@ public record RunState(
       if (approvals.isEmpty() && status == RunStatus.WAITING) {
         to(RunStatus.RUNNING);
         phase = RunPhase.PLANNING;
+      }
+    }
+
+    private void answerQuestion(ApprovalResolved r, String callId) {
+      switch (r.decision()) {
+        case "approved" -> {
+          JsonValue answer =
+              r.arguments()
+                  .flatMap(a -> a.get("answer"))
+                  .orElse(r.comment().isEmpty() ? JsonValue.NULL : JsonValue.of(r.comment()));
+          replaceCall(
+              callId,
+              c ->
+                  c.settled(
+                      Status.SUCCEEDED,
+                      JsonValue.object("answer", answer, "answered_by", r.decidedBy())));
+        }
+        case "denied" ->
+            replaceCall(
+                callId,
+                c ->
+                    c.settled(
+                        Status.FAILED,
+                        errorJson(
+                            "question_declined",
+                            false,
+                            "a person declined to answer"
+                                + (r.comment().isEmpty() ? "" : ": " + r.comment()))));
+        default ->
+            replaceCall(
+                callId,
+                c ->
+                    c.settled(
+                        Status.FAILED,
+                        errorJson("question_expired", false, "nobody answered before it expired")));
       }
     }
 
@@ -552,8 +726,19 @@ public record RunState(
           output,
           error,
           lastCheckpointStep,
-          lastCheckpointHash);
+          lastCheckpointHash,
+          loop);
     }
+  }
+
+  /** The pseudo-tool whose calls wait for a sub-agent run. */
+  public static final String SPAWN_TOOL = "keel.spawn_agent";
+
+  /** The sub-agent calls still waiting for their child run. */
+  public List<ToolCallState> pendingSubruns() {
+    return calls.stream()
+        .filter(c -> c.tool().equals(SPAWN_TOOL) && !c.status().settled())
+        .toList();
   }
 
   /** The index of a call within its step, from its id {@code call_<step>_<index>}. */

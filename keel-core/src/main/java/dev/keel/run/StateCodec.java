@@ -34,7 +34,9 @@ public final class StateCodec {
                 h.channel(),
                 h.threadId(),
                 h.parentRunId(),
-                h.metadata())));
+                h.metadata(),
+                java.util.Optional.empty(),
+                h.versions())));
     m.put("created_at", h.createdAt().toString());
     m.put("status", s.status().wire());
     m.put("phase", s.phase().wire());
@@ -89,6 +91,17 @@ public final class StateCodec {
         .ifPresent(e -> m.put("error", JsonValue.object("code", e.code(), "message", e.message())));
     m.put("last_checkpoint_step", (long) s.lastCheckpointStep());
     m.put("last_checkpoint_hash", s.lastCheckpointHash());
+    if (!s.loop().equals(LoopState.INITIAL)) {
+      LoopState l = s.loop();
+      Map<String, Object> lm = new LinkedHashMap<>();
+      lm.put("plan", l.plan().toJson());
+      l.draftData().ifPresent(d -> lm.put("draft_data", d));
+      lm.put("draft_call_id", l.draftCallId());
+      lm.put("draft_reflected", l.draftReflected());
+      lm.put("repairs", (long) l.repairs());
+      lm.put("reflections", (long) l.reflections());
+      m.put("loop", lm);
+    }
     return (JsonObject) JsonValue.from(m);
   }
 
@@ -114,7 +127,8 @@ public final class StateCodec {
             c.threadId(),
             c.parentRunId(),
             c.metadata(),
-            f.instant("created_at"));
+            f.instant("created_at"),
+            c.versions());
     JsonFields u = f.sub("usage");
     List<ToolCallState> calls = new ArrayList<>();
     for (JsonValue v : f.array("calls")) {
@@ -170,7 +184,19 @@ public final class StateCodec {
         f.optObj("error")
             .map(e -> new RunError(e.string("code").orElse(""), e.string("message").orElse(""))),
         f.integer("last_checkpoint_step"),
-        f.str("last_checkpoint_hash"));
+        f.str("last_checkpoint_hash"),
+        f.optObj("loop").map(StateCodec::readLoop).orElse(LoopState.INITIAL));
+  }
+
+  private static LoopState readLoop(JsonObject o) {
+    JsonFields l = JsonFields.of(o, "checkpoint loop");
+    return new LoopState(
+        Plan.fromJson(l.obj("plan")),
+        l.optObj("draft_data"),
+        l.str("draft_call_id", ""),
+        l.opt("draft_reflected").map(v -> v.equals(JsonValue.of(true))).orElse(false),
+        l.integer("repairs"),
+        l.integer("reflections"));
   }
 
   /** The JSON of a conversation. */

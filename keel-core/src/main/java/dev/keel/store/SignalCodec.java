@@ -26,6 +26,7 @@ public final class SignalCodec {
                     "comment", d.comment());
             yield d.arguments().map(a -> base.with("arguments", a)).orElse(base);
           }
+          case SignalPayload.PlanEdit e -> JsonValue.object("plan", e.plan(), "by", e.by());
         };
     return o.toString();
   }
@@ -49,6 +50,13 @@ public final class SignalCodec {
               o.string("decided_by").orElse(""),
               o.get("arguments").filter(JsonObject.class::isInstance).map(JsonObject.class::cast),
               o.string("comment").orElse(""));
+      case "plan" ->
+          new SignalPayload.PlanEdit(
+              o.get("plan")
+                  .filter(JsonObject.class::isInstance)
+                  .map(JsonObject.class::cast)
+                  .orElse(JsonValue.EMPTY_OBJECT),
+              o.string("by").orElse(""));
       default -> throw new IllegalArgumentException("unknown signal kind '" + kind + "'");
     };
   }

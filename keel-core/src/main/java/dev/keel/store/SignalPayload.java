@@ -75,4 +75,17 @@ public sealed interface SignalPayload {
       return "approval";
     }
   }
+
+  /** A person replaced the run's plan ({@code {steps:[{id,title,status,tool?}]}}). */
+  record PlanEdit(JsonObject plan, String by) implements SignalPayload {
+    /** Checks the plan is present. */
+    public PlanEdit {
+      Objects.requireNonNull(plan, "plan");
+    }
+
+    @Override
+    public String kind() {
+      return "plan";
+    }
+  }
 }

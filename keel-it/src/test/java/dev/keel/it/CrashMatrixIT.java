@@ -62,7 +62,11 @@ class CrashMatrixIT {
     List<Arguments> out = new ArrayList<>();
     for (String store : List.of("sqlite", "postgres")) {
       for (CrashPoint p : CrashPoint.values()) {
-        out.add(Arguments.of(store, p));
+        // B13-B17 (plans, questions, output checks, sub-agents) are reached only by agents that
+        // use those decisions; they are crashed in process by DecisionLoopTest and SubAgentTest.
+        if (p.compareTo(CrashPoint.B12_LEASE_HANDOVER) <= 0) {
+          out.add(Arguments.of(store, p));
+        }
       }
     }
     return out.stream();

@@ -64,6 +64,13 @@ public final class ApiException extends RuntimeException {
     return invalid(List.of(new FieldError(pointer, message)));
   }
 
+  /** An error with {@code status} and {@code code}, listing the JSON pointers of {@code errors}. */
+  public static ApiException refused(
+      int status, String code, String detail, List<FieldError> errors) {
+    String title = status == 404 ? "Not found" : status == 403 ? "Forbidden" : "Refused";
+    return new ApiException(status, code, title, detail, new ArrayList<>(errors), Map.of());
+  }
+
   /** A 404 {@code not_found} for a {@code what} named {@code id}. */
   public static ApiException notFound(String what, String id) {
     return new ApiException(

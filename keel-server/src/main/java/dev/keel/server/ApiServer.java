@@ -69,22 +69,56 @@ public final class ApiServer implements AutoCloseable {
   private final Readiness readiness;
   private final Metrics metrics = new Metrics();
   private final RateLimiter limiter;
-  private final IdempotencyCache idempotency;
+  private final IdempotencyGate idempotency;
   private final EventStream streams;
+  private final Optional<WebhookDispatcher> webhooks;
   private final List<Route> routes;
   private final Javalin app;
+  private volatile java.util.function.Supplier<String> moreMetrics = () -> "";
 
   /** A server for {@code engine}'s store and catalogs, authenticating with {@code keys}. */
   public ApiServer(Engine engine, ApiKeys keys, ServerConfig cfg, Readiness readiness) {
+    this(engine, keys, cfg, readiness, ServerServices.inMemory(), ApprovalReview.NONE);
+  }
+
+  /** A server that keeps idempotency answers and lists runs through {@code services}. */
+  public ApiServer(
+      Engine engine, ApiKeys keys, ServerConfig cfg, Readiness readiness, ServerServices services) {
+    this(engine, keys, cfg, readiness, services, ApprovalReview.NONE);
+  }
+
+  /**
+   * A server that keeps idempotency answers and lists runs through {@code services}, and whose
+   * approval decisions are checked by {@code review} before the store sees them.
+   */
+  public ApiServer(
+      Engine engine,
+      ApiKeys keys,
+      ServerConfig cfg,
+      Readiness readiness,
+      ServerServices services,
+      ApprovalReview review) {
     this.engine = engine;
     this.keys = keys;
     this.cfg = cfg;
     this.readiness = readiness;
     this.limiter = new RateLimiter(cfg, System::nanoTime);
-    this.idempotency = new IdempotencyCache(System::nanoTime);
+    this.idempotency =
+        new IdempotencyGate(services.idempotency(), java.time.InstantSource.system());
     this.streams = new EventStream(engine.store(), cfg, metrics);
-    RunRoutes runs = new RunRoutes(engine, new Runs(engine), streams);
-    CatalogRoutes catalog = new CatalogRoutes(engine, runs);
+    this.webhooks =
+        services
+            .webhooks()
+            .map(
+                w ->
+                    new WebhookDispatcher(
+                        engine.store(),
+                        w,
+                        services.policy(),
+                        java.time.InstantSource.system(),
+                        java.time.Duration.ofMillis(100)));
+    RunRoutes runs = new RunRoutes(engine, new Runs(engine), streams, services);
+    CatalogRoutes catalog = new CatalogRoutes(engine, runs, review);
     this.routes = table(runs, catalog);
     this.app = Javalin.create(this::configure);
   }
@@ -132,6 +166,13 @@ public final class ApiServer implements AutoCloseable {
     t.add(
         new Route(
             "POST", "/v1/runs/{id}/messages", write, "Send a user message {content}", r::message));
+    t.add(
+        new Route(
+            "PUT",
+            "/v1/runs/{id}/plan",
+            write,
+            "Replace the run's plan {steps: [{id, title, status, tool?}]}",
+            r::plan));
     t.add(
         new Route(
             "POST",
@@ -228,6 +269,9 @@ public final class ApiServer implements AutoCloseable {
     ctx.attribute(HANDLED, true);
     long start = System.nanoTime();
     int status = 500;
+    String requestId = requestId(ctx.header("X-Request-Id"));
+    ctx.header("X-Request-Id", requestId);
+    org.slf4j.MDC.put("request_id", requestId);
     try {
       Optional<ApiKey> key = Optional.empty();
       if (route.scope().isPresent()) {
@@ -248,11 +292,12 @@ public final class ApiServer implements AutoCloseable {
                   + " "
                   + route.path());
         }
+        org.slf4j.MDC.put("tenant", k.tenant());
         limiter.charge(k.id(), k.tenant());
         key = Optional.of(k);
       }
       byte[] body = new byte[0];
-      if (route.method().equals("POST")) {
+      if (route.method().equals("POST") || route.method().equals("PUT")) {
         body =
             RequestBody.read(
                 ctx.req().getInputStream(), ctx.req().getContentLengthLong(), cfg.maxBodyBytes());
@@ -261,10 +306,13 @@ public final class ApiServer implements AutoCloseable {
       String idemKey = ctx.header("Idempotency-Key");
       Reply reply;
       if (route.method().equals("POST") && idemKey != null && key.isPresent()) {
-        String scope = key.get().tenant() + " " + route.method() + " " + ctx.path();
         reply =
             idempotency.run(
-                scope, idemKey, bodyHash(call, body), () -> route.handler().handle(call));
+                key.get().tenant(),
+                route.method() + " " + ctx.path(),
+                idemKey,
+                bodyHash(call, body),
+                () -> route.handler().handle(call));
       } else {
         reply = route.handler().handle(call);
       }
@@ -274,7 +322,9 @@ public final class ApiServer implements AutoCloseable {
       }
       status = reply.status();
       if (reply.body() instanceof JsonObject o && o.get("type").isPresent() && status >= 400) {
-        ctx.status(status).contentType("application/problem+json").result(o.toString());
+        ctx.status(status)
+            .contentType("application/problem+json")
+            .result(engine.redaction().redactValues(o).toString());
       } else if (route.path().equals("/metrics")) {
         ctx.status(status)
             .contentType("text/plain; version=0.0.4; charset=utf-8")
@@ -313,7 +363,26 @@ public final class ApiServer implements AutoCloseable {
               "an unexpected error occurred; the server log has details"));
     } finally {
       metrics.record(route.method(), route.path(), status, System.nanoTime() - start);
+      org.slf4j.MDC.remove("request_id");
+      org.slf4j.MDC.remove("tenant");
     }
+  }
+
+  /** The caller's request id if it is a sane token, otherwise a new one. */
+  private static String requestId(@org.jspecify.annotations.Nullable String given) {
+    if (given != null && given.matches("[A-Za-z0-9._:-]{1,64}")) {
+      return given;
+    }
+    return "req_" + java.util.UUID.randomUUID().toString().replace("-", "");
+  }
+
+  /**
+   * Adds more Prometheus text (the engine's metrics registry) after the server's own on {@code
+   * /metrics}; returns this server.
+   */
+  public ApiServer withMetrics(java.util.function.Supplier<String> more) {
+    this.moreMetrics = more;
+    return this;
   }
 
   private static String bodyHash(Call call, byte[] body) {
@@ -342,11 +411,11 @@ public final class ApiServer implements AutoCloseable {
         .withHeader("WWW-Authenticate", "Bearer realm=\"keel\"");
   }
 
-  private static void problem(Context ctx, ApiException x) {
+  private void problem(Context ctx, ApiException x) {
     x.headers().forEach(ctx::header);
     ctx.status(x.status())
         .contentType("application/problem+json")
-        .result(x.problem(Optional.of(ctx.path())).toString());
+        .result(engine.redaction().redactValues(x.problem(Optional.of(ctx.path()))).toString());
   }
 
   private Reply ready() {
@@ -363,7 +432,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private Reply metricsText(Call c) {
-    return Reply.ok(JsonValue.of(metrics.render(engine.store())));
+    return Reply.ok(JsonValue.of(metrics.render(engine.store()) + moreMetrics.get()));
   }
 
   /** The OpenAPI 3.1 document of every route. */
@@ -457,6 +526,7 @@ public final class ApiServer implements AutoCloseable {
   /** Starts listening; returns this. */
   public ApiServer start() {
     app.start();
+    webhooks.ifPresent(WebhookDispatcher::start);
     for (org.eclipse.jetty.server.Connector c : app.jettyServer().server().getConnectors()) {
       if (c instanceof org.eclipse.jetty.server.AbstractConnector a) {
         a.setIdleTimeout(IDLE_TIMEOUT.toMillis());
@@ -489,5 +559,6 @@ public final class ApiServer implements AutoCloseable {
       }
     }
     app.stop();
+    webhooks.ifPresent(WebhookDispatcher::close);
   }
 }

@@ -28,11 +28,17 @@ final class CatalogRoutes {
   private final Engine engine;
   private final RunStore store;
   private final RunRoutes runs;
+  private final ApprovalReview review;
 
   CatalogRoutes(Engine engine, RunRoutes runs) {
+    this(engine, runs, ApprovalReview.NONE);
+  }
+
+  CatalogRoutes(Engine engine, RunRoutes runs, ApprovalReview review) {
     this.engine = engine;
     this.store = engine.store();
     this.runs = runs;
+    this.review = review;
   }
 
   Reply approvals(Call c) {
@@ -81,6 +87,14 @@ final class CatalogRoutes {
   }
 
   private Reply decide(Call c, SignalPayload.ApprovalDecision d) {
+    Optional<ApprovalRecord> stored =
+        d.approvalId().length() > 128
+            ? Optional.empty()
+            : store.approval(c.tenant(), d.approvalId());
+    Optional<ApprovalReview.Refusal> refused = review.review(c.key(), stored, d);
+    if (refused.isPresent()) {
+      throw refused.get().toException();
+    }
     ApprovalRecord before = owned(c, d.approvalId());
     if (!before.status().equals("pending")) {
       throw notPending(before);
@@ -150,6 +164,10 @@ final class CatalogRoutes {
     Instant from = instant(c, "from").orElse(Instant.MIN);
     Instant to = instant(c, "to").orElse(Instant.MAX);
     Map<String, long[]> groups = new TreeMap<>();
+    // per group: the runs with model calls in range, and the cost of those that completed
+    Map<String, java.util.Set<String>> runsOf = new TreeMap<>();
+    Map<String, java.util.Set<String>> completedOf = new TreeMap<>();
+    Map<String, long[]> completedCost = new TreeMap<>();
     for (RunRow r : store.rows()) {
       if (!r.tenant().equals(c.tenant())) {
         continue;
@@ -170,6 +188,12 @@ final class CatalogRoutes {
             g[2] += m.response().usage().inputTokens();
             g[3] += m.response().usage().outputTokens();
             g[4] += m.costMicros();
+            String k = key(by, h, m.response().model(), "");
+            runsOf.computeIfAbsent(k, x -> new java.util.TreeSet<>()).add(r.runId().value());
+            if (r.status() == dev.keel.run.RunStatus.COMPLETED) {
+              completedOf.computeIfAbsent(k, x -> new java.util.TreeSet<>()).add(r.runId().value());
+              completedCost.computeIfAbsent(k, x -> new long[1])[0] += m.costMicros();
+            }
           } else if (e.event() instanceof RunEvent.ToolCallStarted t && t.attempt() == 1) {
             groups.computeIfAbsent(key(by, h, "", t.tool()), k -> new long[5])[1]++;
           }
@@ -195,7 +219,15 @@ final class CatalogRoutes {
                     "output_tokens",
                     g[3],
                     "cost_usd",
-                    Wire.usd(g[4]))));
+                    Wire.usd(g[4]),
+                    "runs",
+                    (long) runsOf.getOrDefault(k, java.util.Set.of()).size(),
+                    "successful_runs",
+                    (long) completedOf.getOrDefault(k, java.util.Set.of()).size(),
+                    "cost_per_successful_run_usd",
+                    completedOf.getOrDefault(k, java.util.Set.of()).isEmpty()
+                        ? JsonValue.NULL
+                        : Wire.usd(completedCost.get(k)[0] / completedOf.get(k).size()))));
     return Reply.ok(JsonValue.object("group_by", by, "data", data));
   }
 

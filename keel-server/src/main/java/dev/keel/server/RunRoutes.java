@@ -12,6 +12,7 @@ import dev.keel.run.RunId;
 import dev.keel.run.RunState;
 import dev.keel.run.RunStatus;
 import dev.keel.store.CreateResult;
+import dev.keel.store.RunQuery;
 import dev.keel.store.RunRow;
 import dev.keel.store.RunStore;
 import dev.keel.store.SignalPayload;
@@ -36,12 +37,19 @@ final class RunRoutes {
   private final RunStore store;
   private final EventStream streams;
   private final Map<RunId, RunHeader> headers = new ConcurrentHashMap<>();
+  private final RunQuery query;
+  private final ServerServices services;
+  private final RunAdmission admission;
 
-  RunRoutes(Engine engine, Runs runs, EventStream streams) {
+  RunRoutes(Engine engine, Runs runs, EventStream streams, ServerServices services) {
     this.engine = engine;
     this.runs = runs;
     this.store = engine.store();
     this.streams = streams;
+    this.services = services;
+    this.query =
+        services.runs().orElseGet(() -> new ScanRunQuery(store, id -> header(id).threadId()));
+    this.admission = new RunAdmission(store, query, services.policy());
   }
 
   /** The row of a run of the caller's tenant, or 404 (another tenant's run looks missing). */
@@ -105,8 +113,16 @@ final class RunRoutes {
     if (metadata.toString().length() > 16_384) {
       f.error("metadata", "must be at most 16384 characters as JSON");
     }
-    if (body.get("webhook").filter(w -> !(w instanceof JsonValue.JsonNull)).isPresent()) {
-      f.error("webhook", "webhook delivery is not available in this version; omit the field");
+    Optional<String> webhook = f.string("webhook", 2048);
+    if (webhook.isPresent()) {
+      if (services.webhooks().isEmpty() || services.policy().webhookSecret().isEmpty()) {
+        f.error(
+            "webhook",
+            "webhooks are not enabled on this server; set webhooks.secret (and use a SQL store)");
+      } else {
+        WebhookUrls.problem(webhook.get(), services.policy().webhookAllowPrivate())
+            .ifPresent(p -> f.error("webhook", p));
+      }
     }
     Optional<AgentSpec> agent =
         agentName.isEmpty()
@@ -137,7 +153,15 @@ final class RunRoutes {
             Optional.empty(),
             metadata,
             Optional.ofNullable(c.ctx().header("Idempotency-Key")).filter(k -> !k.isEmpty()));
+    admission.admit(c.key());
     CreateResult r = runs.create(req);
+    if (webhook.isPresent()) {
+      services
+          .webhooks()
+          .orElseThrow()
+          .subscribe(c.tenant(), r.runId(), webhook.get(), java.time.Instant.now());
+    }
+    admission.created(c.key(), r.runId());
     return new Reply(r.existing() ? 200 : 201, runJson(r.runId()));
   }
 
@@ -174,39 +198,25 @@ final class RunRoutes {
 
   Reply list(Call c) {
     Optional<RunStatus> status = c.query("status").map(s -> parseStatus(s));
-    Optional<String> agent = c.query("agent");
-    Optional<String> thread = c.query("thread_id");
     int limit = (int) c.queryLong("limit", 20, 1, 100);
-    Optional<String[]> cursor = c.query("cursor").map(RunRoutes::decodeCursor);
-    List<RunRow> rows = new ArrayList<>();
-    for (RunRow r : store.rows()) {
-      if (r.tenant().equals(c.tenant())
-          && status.map(s -> s == r.status()).orElse(true)
-          && agent.map(a -> a.equals(r.agentName())).orElse(true)) {
-        rows.add(r);
-      }
-    }
-    Comparator<RunRow> newestFirst =
-        Comparator.comparing(RunRow::createdAt).thenComparing(RunRow::runId).reversed();
-    rows.sort(newestFirst);
+    Optional<RunQuery.Position> cursor = c.query("cursor").map(RunRoutes::decodeCursor);
+    RunQuery.Page page =
+        query.list(
+            new RunQuery.Filter(c.tenant(), status, c.query("agent"), c.query("thread_id")),
+            cursor,
+            limit);
     List<JsonValue> data = new ArrayList<>();
-    String next = null;
-    for (RunRow r : rows) {
-      if (cursor.isPresent() && !after(r, cursor.get())) {
-        continue;
-      }
-      if (thread.isPresent() && !thread.equals(header(r.runId()).threadId())) {
-        continue;
-      }
-      if (data.size() == limit) {
-        break;
-      }
-      data.add(runJson(r.runId()));
-      next = encodeCursor(r);
+    for (RunRow r : page.rows()) {
+      data.add(Wire.run(runs.state(r.runId()), Optional.of(r)));
     }
-    boolean more = data.size() == limit;
     return Reply.ok(
-        JsonValue.object("data", data, "has_more", more, "next_cursor", more ? next : null));
+        JsonValue.object(
+            "data",
+            data,
+            "has_more",
+            page.next().isPresent(),
+            "next_cursor",
+            page.next().map(RunRoutes::encodeCursor).orElse(null)));
   }
 
   private static RunStatus parseStatus(String s) {
@@ -217,34 +227,26 @@ final class RunRoutes {
     }
   }
 
-  private static long nanos(RunRow r) {
-    return java.time.temporal.ChronoUnit.NANOS.between(java.time.Instant.EPOCH, r.createdAt());
-  }
-
-  /** Whether {@code r} comes after the cursor in newest-first order. */
-  private static boolean after(RunRow r, String[] cursor) {
-    long cursorNanos = Long.parseLong(cursor[0]);
-    long n = nanos(r);
-    return n < cursorNanos || (n == cursorNanos && r.runId().value().compareTo(cursor[1]) < 0);
-  }
-
-  private static String encodeCursor(RunRow r) {
-    String raw = nanos(r) + "|" + r.runId().value();
+  private static String encodeCursor(RunQuery.Position p) {
+    String raw =
+        p.createdAt().getEpochSecond() + "." + p.createdAt().getNano() + "|" + p.runId().value();
     return Base64.getUrlEncoder()
         .withoutPadding()
         .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static String[] decodeCursor(String cursor) {
+  private static RunQuery.Position decodeCursor(String cursor) {
     try {
       String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
       String[] parts = raw.split("\\|", -1);
-      if (parts.length != 2) {
+      String[] time = parts[0].split("\\.", -1);
+      if (parts.length != 2 || time.length != 2) {
         throw new IllegalArgumentException("wrong shape");
       }
-      Long.parseLong(parts[0]);
-      return parts;
-    } catch (IllegalArgumentException x) {
+      return new RunQuery.Position(
+          java.time.Instant.ofEpochSecond(Long.parseLong(time[0]), Long.parseLong(time[1])),
+          RunId.of(parts[1]));
+    } catch (RuntimeException x) {
       throw ApiException.invalid(
           "?cursor", "is not a cursor this server issued; pass next_cursor from the last page");
     }
@@ -326,8 +328,25 @@ final class RunRoutes {
     RunRow row = owned(c, c.path("id"));
     JsonObject body = c.json();
     Fields.of(body, Set.of("input")).check();
-    return signal(
-        c, row, new SignalPayload.Resume(body.get("input").orElse(JsonValue.NULL), c.key().id()));
+    JsonValue input = body.get("input").orElse(JsonValue.NULL);
+    // A run that asks a question (keel.ask_person) takes the input as the answer.
+    if (!input.equals(JsonValue.NULL)
+        && runs.answer(c.tenant(), row.runId(), input, c.key().id()).isPresent()) {
+      return new Reply(202, runJson(row.runId()));
+    }
+    return signal(c, row, new SignalPayload.Resume(input, c.key().id()));
+  }
+
+  Reply plan(Call c) {
+    RunRow row = owned(c, c.path("id"));
+    JsonObject body = c.json();
+    Fields.of(body, Set.of("steps")).check();
+    try {
+      dev.keel.run.Plan.readSteps(body);
+    } catch (IllegalArgumentException x) {
+      throw new ApiException(400, "invalid_argument", "Invalid plan", x.getMessage());
+    }
+    return signal(c, row, new SignalPayload.PlanEdit(body, c.key().id()));
   }
 
   Reply message(Call c) {
@@ -397,12 +416,14 @@ final class RunRoutes {
   /** Runs of the caller's tenant in {@code threadId}, oldest first. */
   List<RunRow> thread(Call c, String threadId) {
     List<RunRow> out = new ArrayList<>();
-    for (RunRow r : store.rows()) {
-      if (r.tenant().equals(c.tenant())
-          && header(r.runId()).threadId().equals(Optional.of(threadId))) {
-        out.add(r);
-      }
-    }
+    RunQuery.Filter f =
+        new RunQuery.Filter(c.tenant(), Optional.empty(), Optional.empty(), Optional.of(threadId));
+    Optional<RunQuery.Position> after = Optional.empty();
+    do {
+      RunQuery.Page page = query.list(f, after, 100);
+      out.addAll(page.rows());
+      after = page.next();
+    } while (after.isPresent() && out.size() < 10_000);
     out.sort(Comparator.comparing(RunRow::createdAt).thenComparing(RunRow::runId));
     if (out.isEmpty()) {
       throw ApiException.notFound("thread", threadId);

@@ -46,8 +46,13 @@ public final class Wire {
         s.approvals().stream().map(PendingApproval::approvalId).map(JsonValue::of).toList());
     m.put("usage", usage(s.usage()));
     m.put("budget", EventCodec.budget(s.header().budget()));
-    m.put("versions", JsonValue.object("agent", s.header().agentVersion()));
+    m.put(
+        "versions",
+        s.header().versions().members().isEmpty()
+            ? JsonValue.object("agent", s.header().agentVersion())
+            : s.header().versions());
     m.put("channel", s.header().channel());
+    m.put("plan", s.loop().plan().steps().isEmpty() ? null : s.loop().plan().toJson());
     m.put("metadata", s.header().metadata());
     m.put("last_event_sequence", s.lastSeq());
     m.put("created_at", s.header().createdAt().toString());

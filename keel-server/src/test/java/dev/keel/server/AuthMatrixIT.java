@@ -52,6 +52,12 @@ class AuthMatrixIT {
     add("POST", "/v1/runs/{id}/pause", Kind.WRITE, true, null);
     add("POST", "/v1/runs/{id}/resume", Kind.WRITE, true, "{}");
     add("POST", "/v1/runs/{id}/messages", Kind.WRITE, true, "{\"content\":\"x\"}");
+    add(
+        "PUT",
+        "/v1/runs/{id}/plan",
+        Kind.WRITE,
+        true,
+        "{\"steps\":[{\"id\":\"1\",\"title\":\"x\",\"status\":\"pending\"}]}");
     add("GET", "/v1/runs/{id}/checkpoints", Kind.READ, true, null);
     add("POST", "/v1/runs/{id}/fork", Kind.WRITE, true, "{\"checkpoint_step\":1}");
     add("GET", "/v1/approvals", Kind.READ, false, null);

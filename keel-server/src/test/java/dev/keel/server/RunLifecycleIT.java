@@ -84,6 +84,54 @@ class RunLifecycleIT {
     TestServer.Response usage = t.call("GET", "/v1/usage?group_by=agent", t.viewer, null);
     assertThat(usage.status()).isEqualTo(200);
     assertThat(usage.body()).contains("\"agent\":\"triage\"").contains("cost_usd");
+    assertThat(usage.body())
+        .contains("\"successful_runs\":")
+        .contains("cost_per_successful_run_usd");
+  }
+
+  @Test
+  void aQuestionIsAnsweredByResumeAndAPersonEditsThePlan() {
+    String id = t.createRun("asker", "refund my order");
+    JsonObject waiting = t.await(id);
+    assertThat(waiting.string("status")).contains("waiting");
+    assertThat(waiting.get("plan").orElseThrow().toString()).contains("Ask which order");
+    TestServer.Response list = t.call("GET", "/v1/approvals?status=pending", t.viewer, null);
+    assertThat(list.body()).contains("\"kind\":\"question\"").contains("Which order?");
+
+    TestServer.Response bad =
+        t.call(
+            "PUT",
+            "/v1/runs/" + id + "/plan",
+            t.operator,
+            "{\"steps\":[{\"id\":\"1\",\"title\":\"x\",\"status\":\"maybe\"}]}");
+    assertThat(bad.status()).as(bad.body()).isEqualTo(400);
+    assertThat(bad.body()).contains("steps[0].status");
+    TestServer.Response viewerEdit =
+        t.call("PUT", "/v1/runs/" + id + "/plan", t.viewer, "{\"steps\":[]}");
+    assertThat(viewerEdit.status()).isEqualTo(403);
+    TestServer.Response edit =
+        t.call(
+            "PUT",
+            "/v1/runs/" + id + "/plan",
+            t.operator,
+            "{\"steps\":[{\"id\":\"1\",\"title\":\"Ask which order\",\"status\":\"done\"},"
+                + "{\"id\":\"2\",\"title\":\"Call the customer\",\"status\":\"pending\"}]}");
+    assertThat(edit.status()).as(edit.body()).isEqualTo(202);
+
+    TestServer.Response answer =
+        t.call("POST", "/v1/runs/" + id + "/resume", t.operator, "{\"input\":\"B-8\"}");
+    assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+    JsonObject done = t.await(id);
+    assertThat(done.string("status")).contains("completed");
+    String output = done.get("output").orElseThrow().toString();
+    assertThat(output).contains("B-8").contains("Call the customer");
+    assertThat(done.get("plan").orElseThrow().toString()).contains("\"revision\":2");
+    JsonObject versions = (JsonObject) done.get("versions").orElseThrow();
+    assertThat(versions.string("prompt")).contains("1");
+    assertThat(versions.string("model")).contains("scripted");
+    assertThat(versions.get("tools").orElseThrow().toString()).contains("orders.lookup");
+    TestServer.Response approvals = t.call("GET", "/v1/approvals?status=pending", t.viewer, null);
+    assertThat(approvals.body()).doesNotContain(id);
   }
 
   @Test

@@ -17,6 +17,10 @@ import dev.keel.server.auth.InMemoryApiKeys;
 import dev.keel.server.auth.KeyTokens;
 import dev.keel.server.auth.Role;
 import dev.keel.store.RunStore;
+import dev.keel.store.jdbc.JdbcIdempotencyStore;
+import dev.keel.store.jdbc.JdbcRunQuery;
+import dev.keel.store.jdbc.JdbcWebhookStore;
+import dev.keel.store.jdbc.SideDb;
 import dev.keel.store.jdbc.Stores;
 import dev.keel.testkit.InMemoryRunStore;
 import dev.keel.testkit.ScriptedModel;
@@ -61,6 +65,8 @@ final class TestServer implements AutoCloseable {
   final Engine engine;
   final RunWorker worker;
   final ApiServer server;
+  final SideDb side;
+  final String url;
   final String admin;
   final String operator;
   final String viewer;
@@ -105,13 +111,18 @@ final class TestServer implements AutoCloseable {
                 }));
   }
 
+  /** The JDBC URL of the last store {@link #open} made, per thread (empty for memory). */
+  static final ThreadLocal<String> LAST_URL = new ThreadLocal<>();
+
   static RunStore open(Store kind) {
+    LAST_URL.set("");
     try {
       return switch (kind) {
         case MEMORY -> new InMemoryRunStore(InstantSource.system());
         case SQLITE -> {
           java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("keel-server-it");
-          yield Stores.open("jdbc:sqlite:" + dir.resolve("keel.db"), FaultInjector.NONE);
+          LAST_URL.set("jdbc:sqlite:" + dir.resolve("keel.db"));
+          yield Stores.open(LAST_URL.get(), FaultInjector.NONE);
         }
         case POSTGRES -> {
           String base =
@@ -123,9 +134,8 @@ final class TestServer implements AutoCloseable {
             st.execute("CREATE SCHEMA " + schema);
           }
           SCHEMAS.add(base + " " + schema);
-          yield Stores.open(
-              base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema,
-              FaultInjector.NONE);
+          LAST_URL.set(base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema);
+          yield Stores.open(LAST_URL.get(), FaultInjector.NONE);
         }
       };
     } catch (java.io.IOException | java.sql.SQLException x) {
@@ -134,7 +144,39 @@ final class TestServer implements AutoCloseable {
   }
 
   TestServer(ServerConfig cfg, Store kind) {
-    store = open(kind);
+    this(cfg, open(kind), ApiPolicy.DEFAULT, true);
+  }
+
+  /** A server on {@code kind} with {@code policy} (webhooks, quotas). */
+  TestServer(Store kind, ApiPolicy policy) {
+    this(
+        ServerConfig.DEFAULT.withPort(0).withRates(10_000, 10_000, 10_000, 10_000),
+        open(kind),
+        policy,
+        true);
+  }
+
+  /** A server on {@code kind} with {@code policy} and no worker: created runs stay queued. */
+  static TestServer withoutWorker(Store kind, ApiPolicy policy) {
+    return new TestServer(
+        ServerConfig.DEFAULT.withPort(0).withRates(10_000, 10_000, 10_000, 10_000),
+        open(kind),
+        policy,
+        false);
+  }
+
+  /** A server on the existing database at {@code url} (a restart), with {@code policy}. */
+  static TestServer reopen(String url, ApiPolicy policy) {
+    LAST_URL.set(url);
+    return new TestServer(
+        ServerConfig.DEFAULT.withPort(0).withRates(10_000, 10_000, 10_000, 10_000),
+        Stores.open(url, FaultInjector.NONE),
+        policy,
+        true);
+  }
+
+  private TestServer(ServerConfig cfg, RunStore opened, ApiPolicy policy, boolean withWorker) {
+    store = opened;
     Budget big = new Budget(1000, 1000, 1000, 1_000_000, Duration.ofMinutes(10));
     AgentSpec triage =
         new AgentSpec(
@@ -154,9 +196,45 @@ final class TestServer implements AutoCloseable {
             List.of("orders.lookup"),
             big,
             256);
+    AgentSpec asker =
+        AgentSpec.builder("asker")
+            .instructions("Plan, ask which order, answer.", "1")
+            .model("scripted")
+            .tools(List.of("orders.lookup"))
+            .maxOutputTokens(256)
+            .capabilities(Set.of("plan", "ask_person"))
+            .build();
     ScriptedModel model =
         ScriptedModel.of(
             (request, step) -> {
+              if (request.tools().stream().anyMatch(t -> t.name().equals("keel.ask_person"))) {
+                return step == 1
+                    ? ScriptedModel.calls(
+                        ScriptedModel.call(
+                            "p1",
+                            "keel.update_plan",
+                            JsonValue.object(
+                                "steps",
+                                List.of(
+                                    JsonValue.object(
+                                        "id",
+                                        "1",
+                                        "title",
+                                        "Ask which order",
+                                        "status",
+                                        "in_progress")))),
+                        ScriptedModel.call(
+                            "q1",
+                            "keel.ask_person",
+                            JsonValue.object(
+                                "question", "Which order?", "choices", List.of("A-7", "B-8"))))
+                    : ScriptedModel.text(
+                        "You said "
+                            + request.messages().getLast()
+                            + " | "
+                            + ((dev.keel.model.Message.System) request.messages().getFirst())
+                                .text());
+              }
               boolean isChatty =
                   request.tools().stream().noneMatch(t -> t.name().equals("orders.refund"));
               if (isChatty) {
@@ -184,7 +262,7 @@ final class TestServer implements AutoCloseable {
     engine =
         Engine.of(
             store,
-            AgentCatalog.of(List.of(triage, chatty)),
+            AgentCatalog.of(List.of(triage, chatty, asker)),
             model,
             m -> new Pricing(1_000_000, 2_000_000, 0),
             new ToolRegistry(tools),
@@ -193,14 +271,25 @@ final class TestServer implements AutoCloseable {
             IdSource.random(),
             FaultInjector.NONE,
             EngineConfig.DEFAULT.withLeaseTime(Duration.ofSeconds(5)).withCheckpointEvery(1));
-    worker = new RunWorker(engine, "w-test", Throwable::printStackTrace);
+    worker = withWorker ? new RunWorker(engine, "w-test", Throwable::printStackTrace) : null;
     Instant now = Instant.now();
     admin = KeyTokens.issue(keys, "acme", Role.ADMIN, Set.of(), now).token();
     operator = KeyTokens.issue(keys, "acme", Role.OPERATOR, Set.of(), now).token();
     viewer = KeyTokens.issue(keys, "acme", Role.VIEWER, Set.of(), now).token();
     otherOperator = KeyTokens.issue(keys, "globex", Role.OPERATOR, Set.of(), now).token();
     otherViewer = KeyTokens.issue(keys, "globex", Role.VIEWER, Set.of(), now).token();
-    server = new ApiServer(engine, keys, cfg, Optional::empty).start();
+    String url = LAST_URL.get();
+    this.url = url;
+    side = url.isEmpty() ? null : SideDb.open(url, "", "", 4);
+    ServerServices services =
+        side == null
+            ? ServerServices.inMemory().withPolicy(policy)
+            : ServerServices.of(
+                new JdbcIdempotencyStore(side),
+                new JdbcRunQuery(side),
+                new JdbcWebhookStore(side),
+                policy);
+    server = new ApiServer(engine, keys, cfg, Optional::empty, services).start();
   }
 
   private static Tool lookup() {
@@ -324,12 +413,17 @@ final class TestServer implements AutoCloseable {
   @Override
   public void close() {
     server.close();
-    try {
-      worker.drain(Duration.ofSeconds(5));
-    } catch (InterruptedException x) {
-      Thread.currentThread().interrupt();
+    if (worker != null) {
+      try {
+        worker.drain(Duration.ofSeconds(5));
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+      }
+      worker.close();
     }
-    worker.close();
+    if (side != null) {
+      side.close();
+    }
     store.close();
   }
 }

@@ -73,6 +73,33 @@ public final class InvariantChecker {
           out.add(run + ": " + row.status().wire() + " with no lease and no wake-up: stuck");
         }
       }
+      // Sub-agents: each call spawns and finishes at most once, and a child is always one its
+      // parent recorded (no orphan children).
+      java.util.Set<String> spawned = new java.util.HashSet<>();
+      java.util.Set<String> finished = new java.util.HashSet<>();
+      for (EventEnvelope e : events) {
+        if (e.event() instanceof dev.keel.run.RunEvent.SubrunSpawned x
+            && !spawned.add(x.callId())) {
+          out.add(run + ": call " + x.callId() + " spawned more than one sub-agent run");
+        }
+        if (e.event() instanceof dev.keel.run.RunEvent.SubrunFinished x
+            && !finished.add(x.callId())) {
+          out.add(run + ": sub-agent of call " + x.callId() + " finished more than once");
+        }
+      }
+      if (folded.header().parentRunId().isPresent()
+          && folded.header().metadata().string("parent_call_id").isPresent()) {
+        String parent = folded.header().parentRunId().get();
+        boolean known =
+            store.events(dev.keel.run.RunId.of(parent), 0, Integer.MAX_VALUE).stream()
+                .anyMatch(
+                    e ->
+                        e.event() instanceof dev.keel.run.RunEvent.SubrunSpawned x
+                            && x.childRunId().equals(run));
+        if (!known) {
+          out.add(run + ": a sub-agent run its parent " + parent + " never spawned");
+        }
+      }
       for (LedgerEntry l : store.ledger(row.runId())) {
         String k = l.tool() + " " + l.idempotencyKey();
         String owner = keys.putIfAbsent(k, run + "/" + l.callId());

@@ -53,6 +53,16 @@ final class Harness {
   }
 
   Harness(ModelProvider model, Budget budget, FaultInjector faults, StoreFactory stores) {
+    this(model, null, budget, faults, stores);
+  }
+
+  /** A harness with {@code custom} agents (one named {@code shop}); null for the default one. */
+  Harness(
+      ModelProvider model,
+      @org.jspecify.annotations.Nullable List<AgentSpec> custom,
+      Budget budget,
+      FaultInjector faults,
+      StoreFactory stores) {
     store = stores.create(clock);
     List<Tool> tools =
         List.of(
@@ -61,18 +71,20 @@ final class Harness {
             tool("shop.email", 2, Idempotency.NONE, UnknownOutcomePolicy.ASK_PERSON),
             tool("shop.push", 2, Idempotency.NONE, UnknownOutcomePolicy.FAIL));
     AgentSpec agent =
-        new AgentSpec(
-            "shop",
-            "1",
-            "You help customers.",
-            "scripted",
-            List.of("shop.lookup", "shop.charge", "shop.email", "shop.push"),
-            budget,
-            256);
+        custom != null
+            ? custom.getFirst()
+            : new AgentSpec(
+                "shop",
+                "1",
+                "You help customers.",
+                "scripted",
+                List.of("shop.lookup", "shop.charge", "shop.email", "shop.push"),
+                budget,
+                256);
     engine =
         new Engine(
             store,
-            AgentCatalog.of(List.of(agent)),
+            AgentCatalog.of(custom != null ? custom : List.of(agent)),
             model,
             m -> Pricing.FREE,
             new ToolRegistry(tools),

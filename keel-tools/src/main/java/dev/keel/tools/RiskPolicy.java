@@ -100,6 +100,19 @@ public final class RiskPolicy implements ToolPolicy {
     };
   }
 
+  /**
+   * Counts one earlier proposal of {@code tool} with invalid arguments, recorded before this policy
+   * was made (the run was reloaded), so the limit holds across reloads.
+   */
+  public void countEarlierInvalid(String tool) {
+    invalid.computeIfAbsent(tool, n -> new AtomicInteger()).incrementAndGet();
+  }
+
+  /** Whether {@code reason} is this policy's denial of {@code tool} for invalid arguments. */
+  public static boolean isInvalidArguments(String tool, String reason) {
+    return reason.startsWith("invalid_arguments for " + tool + ": ");
+  }
+
   private PolicyVerdict evaluate(String tenant, ToolSpec spec, JsonObject arguments) {
     if (!tenant.equals(profile.tenant())) {
       return new PolicyVerdict.Deny(

@@ -257,7 +257,7 @@ public final class ModelGateway implements AutoCloseable {
 
       @Override
       public ModelResponse complete(ModelRequest request) {
-        GatewayResult result = call(request, context);
+        GatewayResult result = ModelGateway.this.call(request, context);
         observer.accept(result);
         return result.response();
       }

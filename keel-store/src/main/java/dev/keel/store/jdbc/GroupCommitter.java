@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,8 +25,11 @@ import org.jspecify.annotations.Nullable;
  * single committer thread takes whatever is queued, up to {@code maxBatch}, and runs each request
  * inside its own SAVEPOINT: a request that fails (a fenced append, a refused signal, a fault) rolls
  * back to its savepoint and fails only its own caller. Then one COMMIT makes every other request
- * durable at once and their callers return. When only one request is queued it is written at once,
- * without waiting for company, so one run alone pays no added latency.
+ * durable at once and their callers return. When nothing is queued and no batch is running, a
+ * request runs at once on its caller's own thread (a batch of one, no savepoint, no hand-off), so
+ * one run alone pays no added latency; requests that arrive meanwhile queue up and become the next
+ * batch. A batch runs its requests in the order of their routes (run ids), the order in which
+ * {@code renew} locks run rows on PostgreSQL, so the two never deadlock.
  *
  * <p>If the COMMIT itself fails, the outcome of every request in the batch is unknown and each
  * caller gets a {@link StoreException} saying so.
@@ -136,6 +141,7 @@ final class GroupCommitter implements AutoCloseable {
   }
 
   private static final class Request<T> {
+    final @Nullable String route;
     final String what;
     final Op<T> op;
     final CountDownLatch done = new CountDownLatch(1);
@@ -143,11 +149,15 @@ final class GroupCommitter implements AutoCloseable {
     @Nullable Throwable failure;
     @Nullable Tx tx;
 
-    Request(String what, Op<T> op) {
+    Request(@Nullable String route, String what, Op<T> op) {
+      this.route = route;
       this.what = what;
       this.op = op;
     }
   }
+
+  private static final Comparator<Request<?>> ROUTE_ORDER =
+      Comparator.comparing(r -> r.route, Comparator.nullsFirst(Comparator.naturalOrder()));
 
   private final String name;
   private final ConnectionSource source;
@@ -155,7 +165,11 @@ final class GroupCommitter implements AutoCloseable {
   private final LinkedBlockingQueue<Request<?>> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   // Queued by close() so the committer notices at once instead of at its next poll.
-  private final Request<Void> stop = new Request<>("stop", tx -> null);
+  private final Request<Void> stop = new Request<>(null, "stop", tx -> null);
+  // Held while a batch runs, by the committer thread or by a caller writing alone (see submit).
+  // Fair, so a committer waiting with a queued batch goes before the next caller that would write
+  // alone: tryLock(0, unit) honours the queue.
+  private final ReentrantLock batchLock = new ReentrantLock(true);
   private volatile boolean open = true;
   private final LongAdder batches = new LongAdder();
   private final LongAdder requests = new LongAdder();
@@ -181,11 +195,35 @@ final class GroupCommitter implements AutoCloseable {
    * @throws StoreException if the store failed or was closed; the outcome may be unknown
    */
   <T> T submit(String what, Op<T> op) {
-    Request<T> r = new Request<>(what, op);
+    return submit(null, what, op);
+  }
+
+  /**
+   * Like {@link #submit(String, Op)}; {@code route} (the run id a write locks, or null) orders the
+   * requests of a batch, so batches lock run rows in one global order, the order of {@code renew}.
+   *
+   * <p>When nothing is queued and no batch is running, the write runs at once on the caller's own
+   * thread, as a batch of one: a lone run pays no hand-off to the committer thread and back. Writes
+   * that arrive meanwhile queue up and the committer takes them as one batch.
+   */
+  <T> T submit(@Nullable String route, String what, Op<T> op) {
+    Request<T> r = new Request<>(route, what, op);
     if (!open) {
       throw new StoreException(what + " failed: the store is closed", false);
     }
-    queue.add(r);
+    if (queue.isEmpty() && tryLockNow()) {
+      long t0 = System.nanoTime();
+      try {
+        runBatch(new ArrayList<>(List.of(r)));
+      } finally {
+        batchLock.unlock();
+      }
+      batchNanos.add(System.nanoTime() - t0);
+      batches.increment();
+      requests.increment();
+    } else {
+      queue.add(r);
+    }
     try {
       r.done.await();
     } catch (InterruptedException e) {
@@ -205,6 +243,32 @@ final class GroupCommitter implements AutoCloseable {
     return r.result;
   }
 
+  private boolean tryLockNow() {
+    try {
+      return batchLock.tryLock(0, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Runs {@code batch}, failing its callers if the committer itself breaks. */
+  private void runBatch(List<Request<?>> batch) {
+    try {
+      execute(batch);
+    } catch (RuntimeException | Error e) {
+      // A bug in the committer itself: fail the batch's callers rather than leave them waiting.
+      for (Request<?> r : batch) {
+        if (r.done.getCount() > 0) {
+          r.failure =
+              new StoreException(
+                  r.what + " failed in " + name + "; it may have committed", false, e);
+          r.done.countDown();
+        }
+      }
+    }
+  }
+
   private void loop() {
     List<Request<?>> batch = new ArrayList<>();
     while (open || !queue.isEmpty()) {
@@ -218,21 +282,16 @@ final class GroupCommitter implements AutoCloseable {
         continue;
       }
       batch.add(first);
-      queue.drainTo(batch, maxBatch - 1);
-      batch.remove(stop);
+      batchLock.lock();
       long t0 = System.nanoTime();
       try {
-        execute(batch);
-      } catch (RuntimeException | Error e) {
-        // A bug in the committer itself: fail the batch's callers rather than leave them waiting.
-        for (Request<?> r : batch) {
-          if (r.done.getCount() > 0) {
-            r.failure =
-                new StoreException(
-                    r.what + " failed in " + name + "; it may have committed", false, e);
-            r.done.countDown();
-          }
-        }
+        queue.drainTo(batch, maxBatch - 1);
+        batch.remove(stop);
+        // One lock order for every batch (and for renew): by run id.
+        batch.sort(ROUTE_ORDER);
+        runBatch(batch);
+      } finally {
+        batchLock.unlock();
       }
       batchNanos.add(System.nanoTime() - t0);
       batches.increment();

@@ -122,10 +122,18 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
             + " ORDER BY c.ready_at, c.created_at LIMIT ?"
             + (dialect == Dialect.POSTGRES ? " FOR UPDATE SKIP LOCKED" : "")
             + ") RETURNING id, lease_epoch, signal_seq, lease_expires_at, ready_at";
+    // On PostgreSQL the rows are locked in id order first, the order in which group-commit
+    // batches lock them, so a renew and a batch never deadlock.
     this.renewSql =
         "UPDATE runs SET lease_expires_at = n.now_ms + ? FROM "
             + nowRow
             + " WHERE runs.lease_owner = ? AND runs.lease_expires_at > n.now_ms"
+            + (dialect == Dialect.POSTGRES
+                ? " AND runs.id IN (SELECT l.id FROM runs l WHERE l.lease_owner = ?"
+                    + " AND l.lease_expires_at > "
+                    + dialect.now()
+                    + " ORDER BY l.id FOR UPDATE)"
+                : "")
             + " RETURNING id, lease_epoch, signal_seq, lease_expires_at";
     this.fenceSql =
         "UPDATE runs SET status = ?, phase = ?, step = ?, last_seq = ?, last_hash = ?,"
@@ -318,6 +326,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           PreparedStatement ps = tx.prepare(renewSql);
           ps.setLong(1, ttl.toMillis());
           ps.setString(2, workerId);
+          if (dialect == Dialect.POSTGRES) {
+            ps.setString(3, workerId);
+          }
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               out.add(
@@ -353,7 +364,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           long now;
           Long expiresAt;
           Long readyAt;
-          PreparedStatement ps = tx.prepare(fenceSql);
+          Shape shape = dialect == Dialect.POSTGRES ? Shape.of(a) : Shape.SEPARATE;
+          PreparedStatement ps =
+              tx.prepare(shape == Shape.SEPARATE ? fenceSql : oneStatement(shape));
           int i = 0;
           ps.setString(++i, s.status().wire());
           ps.setString(++i, s.phase().wire());
@@ -387,6 +400,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           ps.setString(++i, lease.workerId());
           ps.setLong(++i, lease.epoch());
           ps.setLong(++i, a.expectedLastSeq());
+          if (shape != Shape.SEPARATE) {
+            bindTheRest(c, ps, i, shape, a);
+          }
           try (ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
               throw leaseLost(c, a);
@@ -395,11 +411,23 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
             expiresAt = nullableLong(rs, 2);
             readyAt = nullableLong(rs, 3);
             now = rs.getLong(4);
+            if (shape.toolStarted && rs.getLong(5) == 0) {
+              RunEvent.ToolCallStarted t = shape.started(a);
+              throw new IllegalStateException(
+                  "idempotency key "
+                      + t.idempotencyKey()
+                      + " of "
+                      + t.tool()
+                      + " already belongs to another run than "
+                      + lease.runId());
+            }
           }
-          insertEvents(tx, a.events());
-          project(tx, s, a.events(), now);
-          if (a.checkpoint().isPresent()) {
-            insertCheckpoint(tx, a.checkpoint().get(), now);
+          if (shape == Shape.SEPARATE) {
+            insertEvents(tx, a.events());
+            project(tx, s, a.events(), now);
+            if (a.checkpoint().isPresent()) {
+              insertCheckpoint(tx, a.checkpoint().get(), now);
+            }
           }
           if (release && readyAt != null) {
             wakeAfter(tx, readyAt, now);
@@ -411,6 +439,161 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
               signalSeq,
               Instant.ofEpochMilli(expiresAt == null ? now : expiresAt));
         });
+  }
+
+  /**
+   * How an append is written on PostgreSQL. An append with at most one projection (the common case:
+   * a tool intent or a tool result) is one statement: the fenced UPDATE of the run row, the events,
+   * the projection and the checkpoint in data-modifying CTEs that write only if the fence matched,
+   * so the append costs one round trip plus the commit. Anything else (an approval, two tool events
+   * in one append, whose CTEs would not see each other's rows) is written statement by statement,
+   * as on SQLite, where statements cost no round trip.
+   */
+  private enum Shape {
+    SEPARATE(false, false),
+    EVENTS(false, false),
+    EVENTS_STARTED(true, false),
+    EVENTS_SETTLED(false, true);
+
+    final boolean toolStarted;
+    final boolean toolSettled;
+
+    Shape(boolean toolStarted, boolean toolSettled) {
+      this.toolStarted = toolStarted;
+      this.toolSettled = toolSettled;
+    }
+
+    static Shape of(Append a) {
+      Shape shape = EVENTS;
+      for (RecordedEvent r : a.events()) {
+        Shape next =
+            switch (r.envelope().event()) {
+              case RunEvent.ApprovalRequested x -> SEPARATE;
+              case RunEvent.ToolCallStarted x -> EVENTS_STARTED;
+              case RunEvent.ToolCallSucceeded x -> EVENTS_SETTLED;
+              case RunEvent.ToolCallFailed x -> EVENTS_SETTLED;
+              case RunEvent.ToolOutcomeUnknown x -> EVENTS_SETTLED;
+              default -> EVENTS;
+            };
+        if (next == SEPARATE || (next != EVENTS && shape != EVENTS)) {
+          return SEPARATE;
+        }
+        if (next != EVENTS) {
+          shape = next;
+        }
+      }
+      return shape;
+    }
+
+    RunEvent.ToolCallStarted started(Append a) {
+      for (RecordedEvent r : a.events()) {
+        if (r.envelope().event() instanceof RunEvent.ToolCallStarted t) {
+          return t;
+        }
+      }
+      throw new IllegalStateException("no tool.started in this append");
+    }
+  }
+
+  private String oneStatement(Shape shape) {
+    String fence = fenceSql.substring(0, fenceSql.lastIndexOf(" RETURNING "));
+    StringBuilder sql =
+        new StringBuilder("WITH f AS (")
+            .append(fence)
+            .append(" RETURNING runs.signal_seq, runs.lease_expires_at, runs.ready_at,")
+            .append(" runs.updated_at), e AS (INSERT INTO run_events")
+            .append(" (run_id, seq, type, data, at, epoch, hash)")
+            .append(" SELECT ?, x.seq, x.type, x.data, x.at, x.epoch, x.hash FROM unnest(")
+            .append("CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[]),")
+            .append(" CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS text[]))")
+            .append(" AS x(seq, type, data, at, epoch, hash) WHERE EXISTS (SELECT 1 FROM f)),")
+            .append(" c AS (INSERT INTO run_checkpoints (run_id, through_seq, step, state,")
+            .append(" state_hash, previous_hash, hash, created_at)")
+            .append(" SELECT ?, ?, ?, ?, ?, ?, ?, f.updated_at FROM f WHERE ? = 1)");
+    if (shape.toolStarted) {
+      sql.append(", p AS (INSERT INTO tool_invocations (tool, idempotency_key, run_id, call_id,")
+          .append(" first_seq, status, attempts, created_at, updated_at)")
+          .append(" SELECT ?, ?, ?, ?, ?, 'started', ?, f.updated_at, f.updated_at FROM f")
+          .append(" ON CONFLICT (tool, idempotency_key) DO UPDATE SET status = 'started',")
+          .append(" attempts = excluded.attempts, updated_at = excluded.updated_at")
+          .append(" WHERE tool_invocations.run_id = excluded.run_id RETURNING 1)");
+    } else if (shape.toolSettled) {
+      sql.append(", p AS (UPDATE tool_invocations SET status = ?, updated_at = f.updated_at")
+          .append(" FROM f WHERE tool_invocations.run_id = ? AND tool_invocations.call_id = ?)");
+    }
+    sql.append(" SELECT f.signal_seq, f.lease_expires_at, f.ready_at, f.updated_at");
+    if (shape.toolStarted) {
+      sql.append(", (SELECT count(*) FROM p)");
+    }
+    return sql.append(" FROM f").toString();
+  }
+
+  /** Binds the events, checkpoint and projection of the one-statement append after {@code i}. */
+  private static void bindTheRest(Connection c, PreparedStatement ps, int i, Shape shape, Append a)
+      throws SQLException {
+    String runId = a.lease().runId().value();
+    int n = a.events().size();
+    Long[] seqs = new Long[n];
+    String[] types = new String[n];
+    String[] data = new String[n];
+    String[] ats = new String[n];
+    Long[] epochs = new Long[n];
+    String[] hashes = new String[n];
+    for (int k = 0; k < n; k++) {
+      RecordedEvent e = a.events().get(k);
+      EventEnvelope env = e.envelope();
+      seqs[k] = env.seq();
+      types[k] = env.event().type();
+      data[k] = EventCodec.encode(env.event());
+      ats[k] = env.at().toString();
+      epochs[k] = env.epoch();
+      hashes[k] = e.hash();
+    }
+    ps.setString(++i, runId);
+    ps.setArray(++i, c.createArrayOf("bigint", seqs));
+    ps.setArray(++i, c.createArrayOf("text", types));
+    ps.setArray(++i, c.createArrayOf("text", data));
+    ps.setArray(++i, c.createArrayOf("text", ats));
+    ps.setArray(++i, c.createArrayOf("bigint", epochs));
+    ps.setArray(++i, c.createArrayOf("text", hashes));
+    Optional<Checkpoint> cp = a.checkpoint();
+    ps.setString(++i, runId);
+    ps.setLong(++i, cp.map(Checkpoint::throughSeq).orElse(0L));
+    ps.setInt(++i, cp.map(Checkpoint::step).orElse(0));
+    ps.setString(++i, cp.map(x -> StateCodec.toJson(x.state()).toString()).orElse(""));
+    ps.setString(++i, cp.map(Checkpoint::stateHash).orElse(""));
+    ps.setString(++i, cp.map(Checkpoint::previousHash).orElse(""));
+    ps.setString(++i, cp.map(Checkpoint::hash).orElse(""));
+    ps.setInt(++i, cp.isPresent() ? 1 : 0);
+    for (RecordedEvent recorded : a.events()) {
+      switch (recorded.envelope().event()) {
+        case RunEvent.ToolCallStarted t when shape.toolStarted -> {
+          ps.setString(++i, t.tool());
+          ps.setString(++i, t.idempotencyKey());
+          ps.setString(++i, runId);
+          ps.setString(++i, t.callId());
+          ps.setLong(++i, recorded.envelope().seq());
+          ps.setInt(++i, t.attempt());
+        }
+        case RunEvent.ToolCallSucceeded t when shape.toolSettled ->
+            i = bindSettle(ps, i, "succeeded", runId, t.callId());
+        case RunEvent.ToolCallFailed t when shape.toolSettled ->
+            i = bindSettle(ps, i, "failed", runId, t.callId());
+        case RunEvent.ToolOutcomeUnknown t when shape.toolSettled ->
+            i = bindSettle(ps, i, "unknown", runId, t.callId());
+        default -> {
+          // no projection
+        }
+      }
+    }
+  }
+
+  private static int bindSettle(
+      PreparedStatement ps, int i, String status, String runId, String callId) throws SQLException {
+    ps.setString(++i, status);
+    ps.setString(++i, runId);
+    ps.setString(++i, callId);
+    return i;
   }
 
   private LeaseLostException leaseLost(Connection c, Append a) throws SQLException {

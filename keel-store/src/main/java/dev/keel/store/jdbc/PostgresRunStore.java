@@ -112,7 +112,9 @@ public final class PostgresRunStore extends JdbcRunStore {
 
   @Override
   <T> T write(String route, String what, Op<T> op) {
-    return committers.get(Math.floorMod(route.hashCode(), committers.size())).submit(what, op);
+    return committers
+        .get(Math.floorMod(route.hashCode(), committers.size()))
+        .submit(route, what, op);
   }
 
   @Override

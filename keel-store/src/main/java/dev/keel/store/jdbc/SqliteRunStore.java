@@ -121,6 +121,8 @@ public final class SqliteRunStore extends JdbcRunStore {
     c.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, config.busyTimeout().toMillis()));
     c.enforceForeignKeys(true);
     c.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+    // No "SELECT last_insert_rowid()" after every INSERT: the store never reads generated keys.
+    c.setGetGeneratedKeys(false);
     if (readOnly) {
       c.setReadOnly(true);
     }
@@ -147,7 +149,7 @@ public final class SqliteRunStore extends JdbcRunStore {
 
   @Override
   <T> T write(String route, String what, Op<T> op) {
-    return committer.submit(what, op);
+    return committer.submit(route, what, op);
   }
 
   @Override

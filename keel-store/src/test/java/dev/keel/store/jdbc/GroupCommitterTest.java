@@ -94,6 +94,53 @@ class GroupCommitterTest {
   }
 
   @Test
+  void aLoneWriteRunsOnTheCallersOwnThread() throws Exception {
+    CountDownLatch open = new CountDownLatch(0);
+    try (GroupCommitter gc = committer(open);
+        ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<Boolean> sameThread =
+          ex.submit(
+              () -> {
+                Thread caller = Thread.currentThread();
+                return gc.submit("run_a", "one", tx -> Thread.currentThread() == caller);
+              });
+      assertThat(sameThread.get()).isTrue();
+    }
+  }
+
+  @Test
+  void queuedWritesRunInRouteOrderInOneBatch() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    List<String> order = new CopyOnWriteArrayList<>();
+    List<Future<String>> results = new ArrayList<>();
+    try (GroupCommitter gc = committer(gate);
+        ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      results.add(ex.submit(() -> gc.submit("run_0", "blocker", tx -> "run_0")));
+      Thread.sleep(100); // the blocker holds the batch lock, waiting in acquire()
+      for (String route : List.of("run_c", "run_a", "run_b")) {
+        results.add(
+            ex.submit(
+                () ->
+                    gc.submit(
+                        route,
+                        "write " + route,
+                        tx -> {
+                          order.add(route);
+                          return route;
+                        })));
+        Thread.sleep(20);
+      }
+      Thread.sleep(200);
+      gate.countDown();
+      for (Future<String> f : results) {
+        assertThat(f.get()).startsWith("run_");
+      }
+    }
+    assertThat(order).containsExactly("run_a", "run_b", "run_c");
+    assertThat(calls.stream().filter("commit"::equals).count()).isEqualTo(2);
+  }
+
+  @Test
   void aFailingWriteRollsBackToItsSavepointAndFailsAlone() throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
     List<Future<Integer>> results = new ArrayList<>();

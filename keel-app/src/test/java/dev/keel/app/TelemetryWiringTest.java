@@ -1,0 +1,88 @@
+package dev.keel.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.opentelemetry.proto.trace.v1.Span;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The process wiring: {@code telemetry.otlp_endpoint} (here by its environment variable) makes a
+ * served run export GenAI spans to a real OTLP receiver, and {@code /metrics} carries the engine's
+ * metrics next to the HTTP ones.
+ */
+class TelemetryWiringTest {
+  @Test
+  void aServedRunIsTracedAndMetered() throws Exception {
+    Path home = Files.createTempDirectory("keel-wiring");
+    try (OtlpReceiver receiver = new OtlpReceiver()) {
+      KeelConfig cfg =
+          ConfigLoader.load(
+              Optional.empty(),
+              Map.of(
+                  "KEEL_HOME", home.toString(),
+                  "KEEL_SERVER_PORT", "0",
+                  "KEEL_TELEMETRY_OTLP_ENDPOINT", receiver.endpoint()));
+      assertThat(cfg.otlpEndpoint()).isEqualTo(receiver.endpoint());
+      String metrics;
+      String runId;
+      try (KeelRuntime rt = KeelRuntime.serve(cfg)) {
+        String token = rt.firstAdminToken().orElseThrow();
+        String base = "http://127.0.0.1:" + rt.server().orElseThrow().port();
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> created =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base + "/v1/runs"))
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/json")
+                    .header("X-Request-Id", "req-wiring-1")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"agent\":\"support-triage\",\"input\":{\"goal\":\"Where is order"
+                                + " A-1001?\"}}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(created.headers().firstValue("X-Request-Id")).contains("req-wiring-1");
+        runId = created.body().replaceAll("(?s).*\"id\":\"(run_[a-z0-9]+)\".*", "$1");
+        HttpResponse<String> waited =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base + "/v1/runs/" + runId + "/wait"))
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"timeout_s\":20}"))
+                    .timeout(Duration.ofSeconds(30))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(waited.statusCode()).isEqualTo(200);
+        metrics =
+            http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                        .header("Authorization", "Bearer " + token)
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
+      }
+      // Closing the runtime flushed the spans.
+      assertThat(metrics)
+          .contains("keel_http_requests_total")
+          .contains("keel_executions_started_total{agent=\"support-triage\",kind=\"first\"}")
+          .contains("keel_model_call_seconds_bucket");
+      assertThat(receiver.named("invoke_agent support-triage")).isNotEmpty();
+      assertThat(receiver.named("chat ")).isNotEmpty();
+      String trace = dev.keel.observe.RunTraceIds.of(runId);
+      for (Span s : receiver.spans) {
+        assertThat(java.util.HexFormat.of().formatHex(s.getTraceId().toByteArray()))
+            .isEqualTo(trace);
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.keel.server;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Checks a webhook URL against server-side request forgery: https only, no user info, and every
+ * address the host resolves to must be public (not loopback, private, link-local, carrier-grade
+ * NAT, unique-local, multicast or unspecified). {@code webhooks.allow-private} lifts the address
+ * and scheme rules, for tests on loopback and closed networks.
+ *
+ * <p>Implementation notes. The check runs at create and again before every attempt, so a name that
+ * later resolves to a private address is refused then. The address is not pinned for the request
+ * itself (the JDK client resolves again), which leaves a DNS-rebinding window of one lookup.
+ */
+final class WebhookUrls {
+  private WebhookUrls() {}
+
+  /** Empty when {@code url} may be called, otherwise why not. */
+  static Optional<String> problem(String url, boolean allowPrivate) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException x) {
+      return Optional.of("is not a URL: " + x.getReason());
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !(allowPrivate && scheme.equals("http"))) {
+      return Optional.of("must be an https URL");
+    }
+    if (uri.getRawUserInfo() != null) {
+      return Optional.of("must not carry user info");
+    }
+    String host = uri.getHost();
+    if (host == null || host.isEmpty()) {
+      return Optional.of("must name a host");
+    }
+    if (allowPrivate) {
+      return Optional.empty();
+    }
+    InetAddress[] all;
+    try {
+      all = InetAddress.getAllByName(host);
+    } catch (UnknownHostException x) {
+      return Optional.of("names host " + host + ", which does not resolve");
+    }
+    for (InetAddress a : all) {
+      if (!isPublic(a)) {
+        return Optional.of(
+            "resolves to "
+                + a.getHostAddress()
+                + ", a private, loopback or reserved address; webhooks go to public hosts only");
+      }
+    }
+    return Optional.empty();
+  }
+
+  static boolean isPublic(InetAddress a) {
+    if (a.isLoopbackAddress()
+        || a.isAnyLocalAddress()
+        || a.isLinkLocalAddress()
+        || a.isSiteLocalAddress()
+        || a.isMulticastAddress()) {
+      return false;
+    }
+    byte[] b = a.getAddress();
+    if (a instanceof Inet4Address) {
+      int b0 = b[0] & 0xff;
+      int b1 = b[1] & 0xff;
+      return b0 != 0 && !(b0 == 100 && b1 >= 64 && b1 < 128) && !(b0 == 198 && (b1 & 0xfe) == 18);
+    }
+    if (a instanceof Inet6Address) {
+      int b0 = b[0] & 0xff;
+      if ((b0 & 0xfe) == 0xfc) {
+        return false; // fc00::/7 unique local
+      }
+      boolean mapped = true;
+      for (int i = 0; i < 10; i++) {
+        mapped &= b[i] == 0;
+      }
+      if (mapped && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff) {
+        try {
+          return isPublic(InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]}));
+        } catch (UnknownHostException x) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,21 @@
+-- Keel store schema 5 (SQLite): durable Idempotency-Key answers, and indexes for listing runs of
+-- a tenant newest first by keyset (created_at DESC, id DESC), optionally by status, agent or thread.
+
+CREATE TABLE idempotency_keys (
+  tenant_id    TEXT    NOT NULL,
+  scope        TEXT    NOT NULL,
+  idem_key     TEXT    NOT NULL,
+  request_hash TEXT    NOT NULL,
+  status       INTEGER,
+  response     TEXT,
+  created_at   INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, scope, idem_key)
+);
+
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+CREATE INDEX runs_list_tenant ON runs (tenant_id, created_at, id);
+CREATE INDEX runs_list_status ON runs (tenant_id, status, created_at, id);
+CREATE INDEX runs_list_agent ON runs (tenant_id, agent_name, created_at, id);
+CREATE INDEX runs_list_thread ON runs (tenant_id, thread_id, created_at, id);
