@@ -43,6 +43,7 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the CLI and exits with its code. */
   public static void main(String[] args) {
+    StartupWarmup.begin(args, System.getenv());
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
     System.exit(run(args, out, err, System.getenv()));
