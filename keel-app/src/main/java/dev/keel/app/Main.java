@@ -3,6 +3,7 @@ package dev.keel.app;
 import dev.keel.store.StoreException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -40,6 +41,8 @@ import picocli.CommandLine.Command;
       AdminCommands.Doctor.class
     })
 public final class Main implements Callable<Integer> {
+  private static final Map<String, Class<?>> LONG_LIVED =
+      Map.of("serve", AdminCommands.Serve.class, "worker", AdminCommands.Worker.class);
 
   /** Runs the CLI and exits with its code. */
   public static void main(String[] args) {
@@ -53,19 +56,29 @@ public final class Main implements Callable<Integer> {
   public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
     Ctx ctx = new Ctx(out, err, env);
     CommandLine.IFactory defaults = CommandLine.defaultFactory();
-    CommandLine cl =
-        new CommandLine(
-            new Main(),
-            new CommandLine.IFactory() {
-              @Override
-              public <K> K create(Class<K> cls) throws Exception {
-                try {
-                  return cls.getDeclaredConstructor(Ctx.class).newInstance(ctx);
-                } catch (NoSuchMethodException x) {
-                  return defaults.create(cls);
-                }
-              }
-            });
+    CommandLine.IFactory factory =
+        new CommandLine.IFactory() {
+          @Override
+          public <K> K create(Class<K> cls) throws Exception {
+            try {
+              return cls.getDeclaredConstructor(Ctx.class).newInstance(ctx);
+            } catch (NoSuchMethodException x) {
+              return defaults.create(cls);
+            }
+          }
+        };
+    CommandLine cl;
+    String[] argv = args;
+    Class<?> alone = args.length == 0 ? null : LONG_LIVED.get(args[0]);
+    if (alone != null) {
+      // a long-lived process builds only its own command: reflecting over every subcommand costs
+      // a few hundred milliseconds of start-up (docs/decisions/0008-startup-warmup.md)
+      cl = new CommandLine(alone, factory);
+      cl.setCommandName("keel " + args[0]);
+      argv = Arrays.copyOfRange(args, 1, args.length);
+    } else {
+      cl = new CommandLine(new Main(), factory);
+    }
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -84,7 +97,7 @@ public final class Main implements Callable<Integer> {
           err.flush();
           return code;
         });
-    int code = cl.execute(args);
+    int code = cl.execute(argv);
     out.flush();
     err.flush();
     return code;

@@ -17,9 +17,9 @@ import java.util.Map;
  * initialising, it waits for it instead of doing the work twice.
  */
 final class StartupWarmup {
-  private static final List<String> CLASSES =
+  private static final String SCHEMAS = "dev.keel.tools.schema.JsonSchema";
+  private static final List<String> SERVER_CLASSES =
       List.of(
-          "dev.keel.tools.schema.JsonSchema",
           "org.eclipse.jetty.server.Server",
           "org.eclipse.jetty.ee10.servlet.ServletContextHandler",
           "io.javalin.Javalin");
@@ -44,13 +44,15 @@ final class StartupWarmup {
   }
 
   private static void run(boolean sqlite) {
+    // in the order the main thread needs them: logging, the store, tool schemas, TLS, the server
     step(() -> org.slf4j.LoggerFactory.getILoggerFactory());
-    step(() -> javax.net.ssl.SSLContext.getDefault());
-    for (String cls : CLASSES) {
-      step(() -> Class.forName(cls, true, StartupWarmup.class.getClassLoader()));
-    }
     if (sqlite) {
       step(org.sqlite.SQLiteJDBCLoader::initialize);
+    }
+    step(() -> Class.forName(SCHEMAS, true, StartupWarmup.class.getClassLoader()));
+    step(() -> javax.net.ssl.SSLContext.getDefault());
+    for (String cls : SERVER_CLASSES) {
+      step(() -> Class.forName(cls, true, StartupWarmup.class.getClassLoader()));
     }
   }
 
