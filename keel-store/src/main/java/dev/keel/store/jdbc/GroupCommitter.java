@@ -175,6 +175,7 @@ final class GroupCommitter implements AutoCloseable {
   private final LongAdder requests = new LongAdder();
   private final LongAdder commitNanos = new LongAdder();
   private final LongAdder batchNanos = new LongAdder();
+  private final LongAdder retries = new LongAdder();
 
   /** Starts a committer thread named {@code name}. */
   GroupCommitter(String name, ConnectionSource source, int maxBatch) {
@@ -328,9 +329,23 @@ final class GroupCommitter implements AutoCloseable {
       Map<String, PreparedStatement> cache = source.statementCache();
       if (batch.size() == 1) {
         runAlone(c, batch.getFirst(), cache);
-      } else {
+      } else if (!runOptimistically(c, batch, cache)) {
+        // One request failed: roll the whole attempt back and run the others again, each in its
+        // own savepoint, so that only the failing request fails.
+        c.rollback();
+        retries.increment();
         for (Request<?> r : batch) {
-          runInSavepoint(c, r, cache);
+          Tx tx = r.tx;
+          if (tx != null) {
+            tx.closeStatements();
+          }
+          if (r.failure == null) {
+            r.tx = null;
+            r.result = null;
+            runInSavepoint(c, r, cache);
+          } else {
+            r.tx = null;
+          }
         }
       }
       Set<String> payloads = new LinkedHashSet<>();
@@ -393,6 +408,35 @@ final class GroupCommitter implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs every request of {@code batch} in one transaction without savepoints (a savepoint costs a
+   * statement, and on SQLite a copy of every page the request touches). Stops at the first request
+   * that fails and returns false: its failure is kept, and the caller rolls the attempt back and
+   * runs the other requests again, each in a savepoint. Requests are pure database work, so running
+   * one again after a rollback is safe; its first attempt's after-commit actions and publications
+   * are dropped with its {@link Tx}.
+   */
+  private static boolean runOptimistically(
+      Connection c, List<Request<?>> batch, @Nullable Map<String, PreparedStatement> cache) {
+    for (Request<?> r : batch) {
+      if (!runUnprotected(r, new Tx(c, cache))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static <T> boolean runUnprotected(Request<T> r, Tx tx) {
+    r.tx = tx;
+    try {
+      r.result = r.op.run(tx);
+      return true;
+    } catch (Throwable t) {
+      r.failure = t;
+      return false;
+    }
+  }
+
   private static <T> void runInSavepoint(
       Connection c, Request<T> r, @Nullable Map<String, PreparedStatement> cache)
       throws SQLException {
@@ -425,9 +469,14 @@ final class GroupCommitter implements AutoCloseable {
     }
   }
 
-  /** Batches, requests, nanos in commits and nanos in whole batches so far. */
+  /**
+   * Batches, requests, nanos in commits, nanos in whole batches, and batches run again with
+   * savepoints after a request failed, so far.
+   */
   long[] stats() {
-    return new long[] {batches.sum(), requests.sum(), commitNanos.sum(), batchNanos.sum()};
+    return new long[] {
+      batches.sum(), requests.sum(), commitNanos.sum(), batchNanos.sum(), retries.sum()
+    };
   }
 
   /** Stops taking requests and wakes the committer, without waiting for it. */

@@ -175,7 +175,7 @@ public final class SqliteRunStore extends JdbcRunStore {
     }
   }
 
-  /** The committer's counters: batches, requests, commit nanos, batch nanos. */
+  /** The committer's counters, as {@link GroupCommitter#stats}. */
   long[] commitStats() {
     return committer.stats();
   }
