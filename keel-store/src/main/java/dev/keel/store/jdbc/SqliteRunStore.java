@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -93,8 +94,20 @@ public final class SqliteRunStore extends JdbcRunStore {
               }
 
               @Override
+              public void commit(Connection c) throws SQLException {
+                // Turning auto-commit back on commits (one COMMIT) and leaves no transaction open.
+                // Connection.commit() would COMMIT and at once BEGIN IMMEDIATE again, and release
+                // would then COMMIT that empty transaction: two more statements and one more
+                // take of the write lock per batch.
+                writer.setAutoCommit(true);
+              }
+
+              @Override
               public void release(Connection c, boolean broken) {
                 try {
+                  if (broken) {
+                    rollbackOpenTransaction();
+                  }
                   writer.setAutoCommit(true);
                 } catch (SQLException e) {
                   // the next acquire will fail and report it
@@ -127,6 +140,23 @@ public final class SqliteRunStore extends JdbcRunStore {
       c.setReadOnly(true);
     }
     return c.createConnection(config.url());
+  }
+
+  /**
+   * After a failed batch, ends any transaction SQLite still has open on the writer. A COMMIT that
+   * failed while turning auto-commit on leaves the driver in auto-commit mode, where {@code
+   * rollback()} refuses, but SQLite may still hold the transaction and the write lock.
+   */
+  private void rollbackOpenTransaction() {
+    try {
+      if (writer.getAutoCommit()) {
+        try (Statement s = writer.createStatement()) {
+          s.execute("ROLLBACK");
+        }
+      }
+    } catch (SQLException e) {
+      // No transaction was open ("cannot rollback - no transaction is active"): nothing to end.
+    }
   }
 
   private static void check(Connection c, String pragma, String expected) throws SQLException {
