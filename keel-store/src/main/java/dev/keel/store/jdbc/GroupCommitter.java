@@ -22,14 +22,15 @@ import org.jspecify.annotations.Nullable;
  * Writes the requests of many callers in one transaction and one durable commit.
  *
  * <p>Callers {@link #submit} a write and block (on their virtual thread) until it is committed. A
- * single committer thread takes whatever is queued, up to {@code maxBatch}, and runs each request
- * inside its own SAVEPOINT: a request that fails (a fenced append, a refused signal, a fault) rolls
- * back to its savepoint and fails only its own caller. Then one COMMIT makes every other request
- * durable at once and their callers return. When nothing is queued and no batch is running, a
- * request runs at once on its caller's own thread (a batch of one, no savepoint, no hand-off), so
- * one run alone pays no added latency; requests that arrive meanwhile queue up and become the next
- * batch. A batch runs its requests in the order of their routes (run ids), the order in which
- * {@code renew} locks run rows on PostgreSQL, so the two never deadlock.
+ * single committer thread takes whatever is queued, up to {@code maxBatch}, and runs the requests
+ * one after another in one transaction, without savepoints. If a request fails (a fenced append, a
+ * refused signal, a fault), the attempt is rolled back and the other requests run again, each in
+ * its own SAVEPOINT, so the failing request fails only its own caller. Then one COMMIT makes every
+ * other request durable at once and their callers return. When nothing is queued and no batch is
+ * running, a request runs at once on its caller's own thread (a batch of one, no savepoint, no
+ * hand-off), so one run alone pays no added latency; requests that arrive meanwhile queue up and
+ * become the next batch. A batch runs its requests in the order of their routes (run ids), the
+ * order in which {@code renew} locks run rows on PostgreSQL, so the two never deadlock.
  *
  * <p>If the COMMIT itself fails, the outcome of every request in the batch is unknown and each
  * caller gets a {@link StoreException} saying so.
