@@ -37,7 +37,12 @@ import org.jspecify.annotations.Nullable;
  */
 final class GroupCommitter implements AutoCloseable {
 
-  /** A write run inside the committer's transaction. */
+  /**
+   * A write run inside the committer's transaction. It may run twice: when another request of its
+   * batch fails, the batch is rolled back and run again (see {@link #runOptimistically}). So an op
+   * does database work only, and anything else through its {@link Tx} ({@link Tx#afterCommit},
+   * {@link Tx#publish}), which belongs to one attempt.
+   */
   @FunctionalInterface
   interface Op<T> {
     /** Does the write; throw to roll it back and fail only this request. */
