@@ -89,7 +89,10 @@ final class SqliteDatabase implements BenchDatabase {
   public Optional<DriverProbe> driverProbe() {
     return Optional.of(
         new DriverProbe(
-            Optional.of("org.sqlite.SQLiteConnection::commit"),
+            // Keel's SQLite store commits by turning auto-commit back on (one COMMIT, no new
+            // BEGIN), not through Connection.commit(), so its commits are counted where the
+            // committer issues them.
+            Optional.of("dev.keel.store.jdbc.GroupCommitter::commit"),
             "org.sqlite.core.NativeDB::prepare"));
   }
 

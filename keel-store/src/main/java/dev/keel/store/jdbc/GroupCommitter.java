@@ -22,21 +22,27 @@ import org.jspecify.annotations.Nullable;
  * Writes the requests of many callers in one transaction and one durable commit.
  *
  * <p>Callers {@link #submit} a write and block (on their virtual thread) until it is committed. A
- * single committer thread takes whatever is queued, up to {@code maxBatch}, and runs each request
- * inside its own SAVEPOINT: a request that fails (a fenced append, a refused signal, a fault) rolls
- * back to its savepoint and fails only its own caller. Then one COMMIT makes every other request
- * durable at once and their callers return. When nothing is queued and no batch is running, a
- * request runs at once on its caller's own thread (a batch of one, no savepoint, no hand-off), so
- * one run alone pays no added latency; requests that arrive meanwhile queue up and become the next
- * batch. A batch runs its requests in the order of their routes (run ids), the order in which
- * {@code renew} locks run rows on PostgreSQL, so the two never deadlock.
+ * single committer thread takes whatever is queued, up to {@code maxBatch}, and runs the requests
+ * one after another in one transaction, without savepoints. If a request fails (a fenced append, a
+ * refused signal, a fault), the attempt is rolled back and the other requests run again, each in
+ * its own SAVEPOINT, so the failing request fails only its own caller. Then one COMMIT makes every
+ * other request durable at once and their callers return. When nothing is queued and no batch is
+ * running, a request runs at once on its caller's own thread (a batch of one, no savepoint, no
+ * hand-off), so one run alone pays no added latency; requests that arrive meanwhile queue up and
+ * become the next batch. A batch runs its requests in the order of their routes (run ids), the
+ * order in which {@code renew} locks run rows on PostgreSQL, so the two never deadlock.
  *
  * <p>If the COMMIT itself fails, the outcome of every request in the batch is unknown and each
  * caller gets a {@link StoreException} saying so.
  */
 final class GroupCommitter implements AutoCloseable {
 
-  /** A write run inside the committer's transaction. */
+  /**
+   * A write run inside the committer's transaction. It may run twice: when another request of its
+   * batch fails, the batch is rolled back and run again (see {@link #runOptimistically}). So an op
+   * does database work only, and anything else through its {@link Tx} ({@link Tx#afterCommit},
+   * {@link Tx#publish}), which belongs to one attempt.
+   */
   @FunctionalInterface
   interface Op<T> {
     /** Does the write; throw to roll it back and fail only this request. */
@@ -56,6 +62,14 @@ final class GroupCommitter implements AutoCloseable {
      * committed requests asked for (see {@link Tx#publish}); nothing by default.
      */
     default void publish(Connection c, Set<String> payloads) throws SQLException {}
+
+    /**
+     * Commits the batch's transaction, durably; {@link #release} follows. By default {@code
+     * c.commit()}.
+     */
+    default void commit(Connection c) throws SQLException {
+      c.commit();
+    }
 
     /** Prepared statements kept across batches for this source's one connection, if any. */
     default @Nullable Map<String, PreparedStatement> statementCache() {
@@ -175,6 +189,7 @@ final class GroupCommitter implements AutoCloseable {
   private final LongAdder requests = new LongAdder();
   private final LongAdder commitNanos = new LongAdder();
   private final LongAdder batchNanos = new LongAdder();
+  private final LongAdder retries = new LongAdder();
 
   /** Starts a committer thread named {@code name}. */
   GroupCommitter(String name, ConnectionSource source, int maxBatch) {
@@ -328,9 +343,23 @@ final class GroupCommitter implements AutoCloseable {
       Map<String, PreparedStatement> cache = source.statementCache();
       if (batch.size() == 1) {
         runAlone(c, batch.getFirst(), cache);
-      } else {
+      } else if (!runOptimistically(c, batch, cache)) {
+        // One request failed: roll the whole attempt back and run the others again, each in its
+        // own savepoint, so that only the failing request fails.
+        c.rollback();
+        retries.increment();
         for (Request<?> r : batch) {
-          runInSavepoint(c, r, cache);
+          Tx tx = r.tx;
+          if (tx != null) {
+            tx.closeStatements();
+          }
+          if (r.failure == null) {
+            r.tx = null;
+            r.result = null;
+            runInSavepoint(c, r, cache);
+          } else {
+            r.tx = null;
+          }
         }
       }
       Set<String> payloads = new LinkedHashSet<>();
@@ -344,9 +373,7 @@ final class GroupCommitter implements AutoCloseable {
         source.publish(c, payloads);
       }
       if (batch.stream().anyMatch(r -> r.failure == null)) {
-        long t0 = System.nanoTime();
-        c.commit();
-        commitNanos.add(System.nanoTime() - t0);
+        commit(c);
       } else {
         c.rollback();
       }
@@ -380,6 +407,13 @@ final class GroupCommitter implements AutoCloseable {
     finish(batch);
   }
 
+  /** The COMMIT of a batch (keel-bench counts and times the calls of this method with JFR). */
+  private void commit(Connection c) throws SQLException {
+    long t0 = System.nanoTime();
+    source.commit(c);
+    commitNanos.add(System.nanoTime() - t0);
+  }
+
   private static <T> void runAlone(
       Connection c, Request<T> r, @Nullable Map<String, PreparedStatement> cache)
       throws SQLException {
@@ -390,6 +424,35 @@ final class GroupCommitter implements AutoCloseable {
     } catch (Throwable t) {
       r.failure = t;
       c.rollback();
+    }
+  }
+
+  /**
+   * Runs every request of {@code batch} in one transaction without savepoints (a savepoint costs a
+   * statement, and on SQLite a copy of every page the request touches). Stops at the first request
+   * that fails and returns false: its failure is kept, and the caller rolls the attempt back and
+   * runs the other requests again, each in a savepoint. Requests are pure database work, so running
+   * one again after a rollback is safe; its first attempt's after-commit actions and publications
+   * are dropped with its {@link Tx}.
+   */
+  private static boolean runOptimistically(
+      Connection c, List<Request<?>> batch, @Nullable Map<String, PreparedStatement> cache) {
+    for (Request<?> r : batch) {
+      if (!runUnprotected(r, new Tx(c, cache))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static <T> boolean runUnprotected(Request<T> r, Tx tx) {
+    r.tx = tx;
+    try {
+      r.result = r.op.run(tx);
+      return true;
+    } catch (Throwable t) {
+      r.failure = t;
+      return false;
     }
   }
 
@@ -425,9 +488,14 @@ final class GroupCommitter implements AutoCloseable {
     }
   }
 
-  /** Batches, requests, nanos in commits and nanos in whole batches so far. */
+  /**
+   * Batches, requests, nanos in commits, nanos in whole batches, and batches run again with
+   * savepoints after a request failed, so far.
+   */
   long[] stats() {
-    return new long[] {batches.sum(), requests.sum(), commitNanos.sum(), batchNanos.sum()};
+    return new long[] {
+      batches.sum(), requests.sum(), commitNanos.sum(), batchNanos.sum(), retries.sum()
+    };
   }
 
   /** Stops taking requests and wakes the committer, without waiting for it. */

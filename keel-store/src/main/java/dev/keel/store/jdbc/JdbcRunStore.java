@@ -90,6 +90,7 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
   private final String claimSql;
   private final String renewSql;
   private final String fenceSql;
+  private final String fenceKeepSql;
   private final String signalSql;
   private final String decideSql;
   private final String expireSql;
@@ -136,24 +137,47 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
                 : "")
             + " RETURNING id, lease_epoch, signal_seq, lease_expires_at";
     this.fenceSql =
-        "UPDATE runs SET status = ?, phase = ?, step = ?, last_seq = ?, last_hash = ?,"
-            + " model_calls = ?, tool_calls = ?, input_tokens = ?, output_tokens = ?,"
-            + " cost_micros = ?, output = "
-            + dialect.jsonParam()
-            + ", error = "
-            + dialect.jsonParam()
-            + ", updated_at = n.now_ms,"
-            + " completed_at = CASE WHEN ? = 1 THEN COALESCE(completed_at, n.now_ms)"
-            + " ELSE completed_at END,"
-            + " lease_owner = CASE WHEN ? = 1 THEN NULL ELSE lease_owner END,"
-            + " lease_expires_at = CASE WHEN ? = 1 THEN NULL ELSE n.now_ms + ? END,"
-            + " ready_at = CASE WHEN ? = 1 THEN (CASE WHEN ? = 1 THEN NULL"
-            + " WHEN signal_seq > ? THEN n.now_ms ELSE CAST(? AS BIGINT) END) ELSE ready_at END"
-            + " FROM "
-            + nowRow
-            + " WHERE runs.id = ? AND runs.lease_owner = ? AND runs.lease_epoch = ?"
-            + " AND runs.lease_expires_at > n.now_ms AND runs.last_seq = ?"
-            + " RETURNING signal_seq, lease_expires_at, ready_at, updated_at";
+        oneNow(
+            dialect,
+            nowRow,
+            "UPDATE runs SET status = ?, phase = ?, step = ?, last_seq = ?, last_hash = ?,"
+                + " model_calls = ?, tool_calls = ?, input_tokens = ?, output_tokens = ?,"
+                + " cost_micros = ?, output = "
+                + dialect.jsonParam()
+                + ", error = "
+                + dialect.jsonParam()
+                + ", updated_at = n.now_ms,"
+                + " completed_at = CASE WHEN ? = 1 THEN COALESCE(completed_at, n.now_ms)"
+                + " ELSE completed_at END,"
+                + " lease_owner = CASE WHEN ? = 1 THEN NULL ELSE lease_owner END,"
+                + " lease_expires_at = CASE WHEN ? = 1 THEN NULL ELSE n.now_ms + ? END,"
+                + " ready_at = CASE WHEN ? = 1 THEN (CASE WHEN ? = 1 THEN NULL"
+                + " WHEN signal_seq > ? THEN n.now_ms ELSE CAST(? AS BIGINT) END) ELSE ready_at END"
+                + " FROM "
+                + nowRow
+                + " WHERE runs.id = ? AND runs.lease_owner = ? AND runs.lease_epoch = ?"
+                + " AND runs.lease_expires_at > n.now_ms AND runs.last_seq = ?"
+                + " RETURNING signal_seq, lease_expires_at, ready_at, updated_at");
+    // The common append on SQLite: the lease is kept and the status stays. SQLite rewrites the
+    // entries of every index whose columns are named in SET, changed or not, so this form names
+    // none of the indexed columns (status, lease_owner, ready_at): each append then dirties the run
+    // row's page and no index page. It requires the status to be the new one already; when that
+    // does not match (the status changes, or the lease is lost) the append runs fenceSql instead.
+    this.fenceKeepSql =
+        oneNow(
+            dialect,
+            nowRow,
+            "UPDATE runs SET phase = ?, step = ?, last_seq = ?, last_hash = ?,"
+                + " model_calls = ?, tool_calls = ?, input_tokens = ?, output_tokens = ?,"
+                + " cost_micros = ?, output = "
+                + dialect.jsonParam()
+                + ", error = "
+                + dialect.jsonParam()
+                + ", updated_at = n.now_ms, lease_expires_at = n.now_ms + ? FROM "
+                + nowRow
+                + " WHERE runs.id = ? AND runs.lease_owner = ? AND runs.lease_epoch = ?"
+                + " AND runs.lease_expires_at > n.now_ms AND runs.last_seq = ? AND runs.status = ?"
+                + " RETURNING signal_seq, lease_expires_at, ready_at, updated_at");
     this.signalSql =
         "UPDATE runs SET signal_seq = signal_seq + 1,"
             + " ready_at = CASE WHEN ready_at IS NULL OR ready_at > n.now_ms THEN n.now_ms"
@@ -175,6 +199,20 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
             + nowRow
             + " WHERE approvals.run_id = ? AND approvals.status = 'pending'"
             + " AND approvals.expires_at <= n.now_ms RETURNING id, tenant_id";
+  }
+
+  /**
+   * On SQLite, {@code sql} with the store clock inline instead of joined as the one-row table
+   * {@code n}: SQLite gives every {@code unixepoch()} of one statement step the same value, and an
+   * {@code UPDATE ... FROM} a subquery costs an order of magnitude more than a plain UPDATE (it
+   * materializes the subquery and runs the update in two passes). PostgreSQL's {@code
+   * clock_timestamp()} changes within a statement, so there the join stays.
+   */
+  private static String oneNow(Dialect dialect, String nowRow, String sql) {
+    if (dialect != Dialect.SQLITE) {
+      return sql;
+    }
+    return sql.replace(" FROM " + nowRow, "").replace("n.now_ms", dialect.now());
   }
 
   // ---- what the subclasses supply ----
@@ -403,8 +441,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           if (shape != Shape.SEPARATE) {
             bindTheRest(c, ps, i, shape, a);
           }
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
+          ResultSet kept = release || dialect != Dialect.SQLITE ? null : keepLease(tx, a);
+          try (ResultSet rs = kept != null ? kept : ps.executeQuery()) {
+            if (kept == null && !rs.next()) {
               throw leaseLost(c, a);
             }
             signalSeq = rs.getLong(1);
@@ -439,6 +478,49 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
               signalSeq,
               Instant.ofEpochMilli(expiresAt == null ? now : expiresAt));
         });
+  }
+
+  /**
+   * Runs {@link #fenceKeepSql} for {@code a}, an append that keeps its lease; returns its result on
+   * its one row, or null (having written nothing) if the status changes or the fence failed.
+   */
+  private @Nullable ResultSet keepLease(Tx tx, Append a) throws SQLException {
+    PreparedStatement ps = tx.prepare(fenceKeepSql);
+    bindKeep(ps, a);
+    ResultSet rs = ps.executeQuery();
+    if (rs.next()) {
+      return rs;
+    }
+    rs.close();
+    return null;
+  }
+
+  /** Binds {@link #fenceKeepSql} for {@code a}. */
+  private static void bindKeep(PreparedStatement ps, Append a) throws SQLException {
+    RunState s = a.stateAfter();
+    Lease lease = a.lease();
+    int i = 0;
+    ps.setString(++i, s.phase().wire());
+    ps.setInt(++i, s.step());
+    ps.setLong(++i, s.lastSeq());
+    ps.setString(++i, s.chainHash());
+    ps.setInt(++i, s.usage().modelCalls());
+    ps.setInt(++i, s.usage().toolCalls());
+    ps.setLong(++i, s.usage().inputTokens());
+    ps.setLong(++i, s.usage().outputTokens());
+    ps.setLong(++i, s.usage().costMicros());
+    ps.setString(++i, s.output().map(JsonObject::toString).orElse(null));
+    ps.setString(
+        ++i,
+        s.error()
+            .map(e -> JsonValue.object("code", e.code(), "message", e.message()).toString())
+            .orElse(null));
+    ps.setLong(++i, a.leaseTime().toMillis());
+    ps.setString(++i, lease.runId().value());
+    ps.setString(++i, lease.workerId());
+    ps.setLong(++i, lease.epoch());
+    ps.setLong(++i, a.expectedLastSeq());
+    ps.setString(++i, s.status().wire());
   }
 
   /**

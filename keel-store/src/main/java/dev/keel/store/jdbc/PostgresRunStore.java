@@ -219,12 +219,12 @@ public final class PostgresRunStore extends JdbcRunStore {
     return DriverManager.getConnection(config.url(), p);
   }
 
-  /** The committers' counters summed: batches, requests, commit nanos, batch nanos. */
+  /** The committers' counters summed, as {@link GroupCommitter#stats}. */
   long[] commitStats() {
-    long[] sum = new long[4];
+    long[] sum = new long[5];
     for (GroupCommitter c : committers) {
       long[] s = c.stats();
-      for (int i = 0; i < 4; i++) {
+      for (int i = 0; i < sum.length; i++) {
         sum[i] += s[i];
       }
     }

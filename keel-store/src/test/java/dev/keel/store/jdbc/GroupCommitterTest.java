@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
- * The committer on a scripted connection: savepoints isolate failures; a failed commit fails all.
+ * The committer on a scripted connection: a failure reruns the batch in savepoints, which isolate
+ * it; a failed commit fails all.
  */
 class GroupCommitterTest {
   /** What the fake connection was asked to do, in order. */
@@ -141,9 +142,33 @@ class GroupCommitterTest {
   }
 
   @Test
-  void aFailingWriteRollsBackToItsSavepointAndFailsAlone() throws Exception {
+  void aBatchWithoutFailuresTakesNoSavepoint() throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
     List<Future<Integer>> results = new ArrayList<>();
+    try (GroupCommitter gc = committer(gate);
+        ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      results.add(ex.submit(() -> gc.submit("blocker", tx -> 0)));
+      Thread.sleep(100); // the committer now waits in acquire() with the blocker
+      for (int i = 1; i <= 5; i++) {
+        int n = i;
+        results.add(ex.submit(() -> gc.submit("write " + n, tx -> n)));
+      }
+      Thread.sleep(200);
+      gate.countDown();
+      for (int i = 0; i < results.size(); i++) {
+        assertThat(results.get(i).get()).isEqualTo(i);
+      }
+    }
+    assertThat(calls).doesNotContain("savepoint", "rollback", "rollback to savepoint");
+    assertThat(calls.stream().filter("commit"::equals).count()).isEqualTo(2);
+  }
+
+  @Test
+  void aFailingWriteRollsTheBatchBackAndTheOthersCommitInSavepoints() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    List<Future<Integer>> results = new ArrayList<>();
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    List<String> afterCommit = new CopyOnWriteArrayList<>();
     try (GroupCommitter gc = committer(gate);
         ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
       results.add(ex.submit(() -> gc.submit("blocker", tx -> 0)));
@@ -154,8 +179,11 @@ class GroupCommitterTest {
             ex.submit(
                 () ->
                     gc.submit(
+                        "w" + n,
                         "write " + n,
                         tx -> {
+                          attempts.add(n);
+                          tx.afterCommit(() -> afterCommit.add("w" + n));
                           if (n == 3) {
                             throw new IllegalStateException("fenced");
                           }
@@ -173,8 +201,49 @@ class GroupCommitterTest {
         }
       }
     }
-    assertThat(calls).contains("rollback to savepoint");
+    // The first attempt ran w1, w2 and the failing w3 without savepoints; after the rollback the
+    // others ran again, each in a savepoint, and the failing one did not run again.
+    assertThat(attempts).containsExactly(1, 2, 3, 1, 2, 4, 5);
+    assertThat(calls).containsSubsequence("rollback", "savepoint", "savepoint", "commit");
+    assertThat(calls.stream().filter("savepoint"::equals).count()).isEqualTo(4);
+    assertThat(calls).doesNotContain("rollback to savepoint");
     assertThat(calls.stream().filter("commit"::equals).count()).isEqualTo(2);
+    // After-commit actions of the rolled-back attempt and of the failed write never run.
+    assertThat(afterCommit).containsExactly("w1", "w2", "w4", "w5");
+  }
+
+  @Test
+  void aWriteFailingOnlyInItsSavepointFailsAlone() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    List<Future<Integer>> results = new ArrayList<>();
+    AtomicBoolean firstAttemptOfW2 = new AtomicBoolean(true);
+    try (GroupCommitter gc = committer(gate);
+        ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      results.add(ex.submit(() -> gc.submit("blocker", tx -> 0)));
+      Thread.sleep(100); // the committer now waits in acquire() with the blocker
+      for (int i = 1; i <= 3; i++) {
+        int n = i;
+        results.add(
+            ex.submit(
+                () ->
+                    gc.submit(
+                        "w" + n,
+                        "write " + n,
+                        tx -> {
+                          // w3 fails at once; w2 fails only when run again in its savepoint.
+                          if (n == 3 || (n == 2 && !firstAttemptOfW2.getAndSet(false))) {
+                            throw new IllegalStateException("fenced " + n);
+                          }
+                          return n;
+                        })));
+      }
+      Thread.sleep(200);
+      gate.countDown();
+      assertThat(results.get(1).get()).isEqualTo(1);
+      assertThatThrownBy(results.get(2)::get).hasRootCauseMessage("fenced 2");
+      assertThatThrownBy(results.get(3)::get).hasRootCauseMessage("fenced 3");
+    }
+    assertThat(calls).contains("rollback to savepoint");
   }
 
   @Test

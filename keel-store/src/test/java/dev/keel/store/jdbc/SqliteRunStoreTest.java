@@ -110,6 +110,23 @@ class SqliteRunStoreTest extends RunStoreContract {
   }
 
   @Test
+  void betweenWritesTheStoreHoldsNoTransactionOpen() throws Exception {
+    // Appends that keep the lease, one that changes the status, and a release.
+    started("w1");
+    create();
+    // Another process (here another connection, failing at once instead of waiting) can take
+    // the write lock as soon as the writes returned: each batch's commit ended its transaction.
+    try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("keel-0.db"));
+        Statement s = other.createStatement()) {
+      s.execute("PRAGMA busy_timeout = 0");
+      s.execute("BEGIN IMMEDIATE");
+      s.execute("UPDATE runs SET updated_at = updated_at");
+      s.execute("COMMIT");
+    }
+    assertThat(store.rows()).hasSize(2);
+  }
+
+  @Test
   void aReopenedStoreHasEverythingThatWasAcknowledged() {
     String url = url("reopen.db");
     NewRun n;
