@@ -37,6 +37,15 @@ public final class TenantScope {
   }
 
   /**
+   * Makes the all-tenants scope current on this thread until the result is closed: for the few
+   * deliberate deployment-wide reads made while serving a request (the queue depth a quota checks,
+   * the run counts of {@code /metrics}). Use it around those reads only.
+   */
+  public static Entered enterEveryTenant() {
+    return set(ALL);
+  }
+
+  /**
    * Makes {@code tenant} current on this thread until the result is closed.
    *
    * @throws IllegalArgumentException if {@code tenant} is empty or {@code *}
@@ -47,8 +56,12 @@ public final class TenantScope {
       throw new IllegalArgumentException(
           "a tenant scope needs a tenant id, got '" + tenant + "' (the all-tenants scope is '*')");
     }
+    return set(tenant);
+  }
+
+  private static Entered set(String scope) {
     String before = CURRENT.get();
-    CURRENT.set(tenant);
+    CURRENT.set(scope);
     return () -> {
       if (before == null) {
         CURRENT.remove();

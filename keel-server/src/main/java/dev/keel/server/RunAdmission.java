@@ -44,7 +44,11 @@ final class RunAdmission {
   /** Throws 429 if {@code key} may not create a run now. */
   void admit(ApiKey key) {
     if (policy.queueDepth() > 0) {
-      long queued = query.queued();
+      long queued;
+      // The deployment's queue, not the caller's tenant's (decision 0043).
+      try (dev.keel.store.TenantScope.Entered all = dev.keel.store.TenantScope.enterEveryTenant()) {
+        queued = query.queued();
+      }
       if (queued >= policy.queueDepth()) {
         throw limited(
             "queue_full",
