@@ -148,10 +148,11 @@ public final class KeelRuntime implements AutoCloseable {
   private ServerServices services() {
     side = SideDb.open(cfg.storeUrl(), cfg.runtimeStoreUser(), cfg.runtimeStorePassword(), 4);
     return ServerServices.of(
-        new JdbcIdempotencyStore(side),
-        new JdbcRunQuery(side),
-        new JdbcWebhookStore(side),
-        cfg.policy());
+            new JdbcIdempotencyStore(side),
+            new JdbcRunQuery(side),
+            new JdbcWebhookStore(side),
+            cfg.policy())
+        .withAdmissions(new dev.keel.store.jdbc.JdbcAdmissions(side));
   }
 
   /**

@@ -234,6 +234,22 @@ final class TestServer implements AutoCloseable {
         true);
   }
 
+  /**
+   * A second server on the database of {@code first} (another process's view: its own store, pool
+   * and side tables), with no worker, that also accepts {@code first}'s keys.
+   */
+  static TestServer secondWithoutWorker(TestServer first, ApiPolicy policy) {
+    LAST_URL.set(first.url);
+    TestServer t =
+        new TestServer(
+            ServerConfig.DEFAULT.withPort(0).withRates(10_000, 10_000, 10_000, 10_000),
+            Stores.open(first.url, FaultInjector.NONE),
+            policy,
+            false);
+    first.keys.all().forEach(t.keys::save);
+    return t;
+  }
+
   private TestServer(ServerConfig cfg, RunStore opened, ApiPolicy policy, boolean withWorker) {
     store = opened;
     Budget big = new Budget(1000, 1000, 1000, 1_000_000, Duration.ofMinutes(10));
@@ -344,10 +360,11 @@ final class TestServer implements AutoCloseable {
         side == null
             ? ServerServices.inMemory().withPolicy(policy)
             : ServerServices.of(
-                new JdbcIdempotencyStore(side),
-                new JdbcRunQuery(side),
-                new JdbcWebhookStore(side),
-                policy);
+                    new JdbcIdempotencyStore(side),
+                    new JdbcRunQuery(side),
+                    new JdbcWebhookStore(side),
+                    policy)
+                .withAdmissions(new dev.keel.store.jdbc.JdbcAdmissions(side));
     server = new ApiServer(engine, keys, cfg, Optional::empty, services).start();
   }
 
