@@ -133,7 +133,12 @@ BEGIN
     RETURN;
   END IF;
   IF NOT has_schema_privilege('keel_app', current_schema(), 'USAGE') THEN
-    EXECUTE format('GRANT USAGE ON SCHEMA %I TO keel_app', current_schema());
+    BEGIN
+      EXECUTE format('GRANT USAGE ON SCHEMA %I TO keel_app', current_schema());
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE NOTICE 'keel: cannot grant USAGE on schema % to keel_app; its owner must',
+        current_schema();
+    END;
   END IF;
   GRANT SELECT, INSERT, UPDATE ON runs, approvals, tool_invocations, webhook_subscriptions,
     webhook_deliveries, tenant_budgets, cost_reservations TO keel_app;

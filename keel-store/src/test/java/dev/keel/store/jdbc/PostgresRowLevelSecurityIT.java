@@ -337,4 +337,51 @@ class PostgresRowLevelSecurityIT extends RunStoreContract {
         .isInstanceOf(StoreException.class)
         .hasMessageContaining("store.app-user '" + OWNER + "' is a superuser");
   }
+
+  /** Tables that are not tenant data: the migration history and the API keys (hashes only). */
+  private static final java.util.Set<String> GLOBAL =
+      java.util.Set.of("flyway_schema_history", "keel_api_keys");
+
+  /** Evidence the application may add to but never change. */
+  private static final List<String> APPEND_ONLY =
+      List.of("run_events", "run_checkpoints", "run_signals", "webhook_attempts");
+
+  @Test
+  void everyTableOfTheSchemaIsWalledAndGrantedToTheApplicationRole() throws Exception {
+    List<String> problems = new ArrayList<>();
+    try (Connection c = owner(shared().replaceAll(".*currentSchema=", ""));
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,"
+                    + " has_table_privilege('keel_app', c.oid, 'SELECT'),"
+                    + " has_table_privilege('keel_app', c.oid, 'UPDATE'),"
+                    + " has_table_privilege('keel_app', c.oid, 'DELETE'),"
+                    + " has_table_privilege('keel_app', c.oid, 'TRUNCATE')"
+                    + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + " WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY 1");
+        ResultSet rs = ps.executeQuery()) {
+      int tables = 0;
+      while (rs.next()) {
+        tables++;
+        String t = rs.getString(1);
+        if (!GLOBAL.contains(t) && !(rs.getBoolean(2) && rs.getBoolean(3))) {
+          problems.add(
+              t
+                  + ": row-level security is not enabled and forced; add it with a keel_tenant"
+                  + " policy in the migration that creates the table (see V30, decision 0043)");
+        }
+        if (!rs.getBoolean(4)) {
+          problems.add(t + ": keel_app may not SELECT it; grant what the application needs");
+        }
+        if (rs.getBoolean(7)) {
+          problems.add(t + ": keel_app may TRUNCATE it");
+        }
+        if (APPEND_ONLY.contains(t) && (rs.getBoolean(5) || rs.getBoolean(6))) {
+          problems.add(t + ": keel_app may UPDATE or DELETE evidence");
+        }
+      }
+      assertThat(tables).isGreaterThan(10);
+    }
+    assertThat(problems).isEmpty();
+  }
 }
