@@ -41,6 +41,9 @@ public final class PostgresRunStore extends JdbcRunStore {
   // Whether the pool's role is subject to row-level security, so every transaction sets its tenant
   // scope (PgScope); false for a superuser, which would ignore it.
   private final boolean scoped;
+  // The scope set so far in the current transaction of each committer connection (see write).
+  private final java.util.Map<Connection, String> batchScope =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * Connects, migrates the schema and starts the committers and the listener.
@@ -84,6 +87,7 @@ public final class PostgresRunStore extends JdbcRunStore {
                 public Connection acquire() throws SQLException {
                   Connection c = pool.getConnection();
                   c.setAutoCommit(false);
+                  batchScope.remove(c); // a new transaction: no scope set yet
                   return c;
                 }
 
@@ -94,6 +98,7 @@ public final class PostgresRunStore extends JdbcRunStore {
 
                 @Override
                 public void release(Connection c, boolean broken) {
+                  batchScope.remove(c);
                   if (broken) {
                     pool.evictConnection(c);
                   }
@@ -159,8 +164,19 @@ public final class PostgresRunStore extends JdbcRunStore {
       String scope = TenantScope.current();
       scopedOp =
           tx -> {
-            PgScope.apply(tx.connection(), scope);
-            return op.run(tx);
+            Connection c = tx.connection();
+            // Set once per batch while the scope stays the same (workers' writes are all '*').
+            if (!scope.equals(batchScope.get(c))) {
+              PgScope.apply(c, scope);
+              batchScope.put(c, scope);
+            }
+            try {
+              return op.run(tx);
+            } catch (Throwable t) {
+              // The write's savepoint is rolled back, perhaps with the setting: set it again next.
+              batchScope.remove(c);
+              throw t;
+            }
           };
     }
     return committers
