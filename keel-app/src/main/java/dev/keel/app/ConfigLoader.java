@@ -40,6 +40,8 @@ public final class ConfigLoader {
     DEFAULTS.put("store.url", "");
     DEFAULTS.put("store.user", "");
     DEFAULTS.put("store.password", "");
+    DEFAULTS.put("store.app-user", "");
+    DEFAULTS.put("store.app-password", "");
     DEFAULTS.put("engine.workers", "1");
     DEFAULTS.put("engine.max-runs", "1000");
     DEFAULTS.put("engine.lease-time", "30s");
@@ -351,6 +353,23 @@ public final class ConfigLoader {
     String host = values.get("server.host").strip();
     if (host.isEmpty()) {
       bad("server.host", "must name an interface such as 127.0.0.1 or 0.0.0.0");
+    }
+    String appUser = values.get("store.app-user").strip();
+    String appPassword = secret("store.app-password");
+    if (!appUser.isEmpty()) {
+      if (!url.startsWith("jdbc:postgresql:")) {
+        bad("store.app-user", "is for PostgreSQL only; SQLite has no roles (remove it)");
+      } else if (appUser.equals(values.get("store.user").strip())) {
+        bad(
+            "store.app-user",
+            "must differ from store.user: the application role must not own the tables");
+      } else if (!appUser.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+        bad("store.app-user", "must be a PostgreSQL role name (letters, digits, _)");
+      }
+      sections.put(
+          "store.app", dev.keel.json.JsonValue.object("user", appUser, "password", appPassword));
+    } else if (!appPassword.isEmpty()) {
+      bad("store.app-password", "is set but store.app-user is not");
     }
     KeelConfig c =
         new KeelConfig(

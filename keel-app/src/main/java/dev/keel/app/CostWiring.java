@@ -70,7 +70,10 @@ final class CostWiring implements AutoCloseable {
     }
     JdbcCostLedger l =
         new JdbcCostLedger(
-            cfg.storeUrl(), cfg.storeUser(), cfg.storePassword(), InstantSource.system());
+            cfg.storeUrl(),
+            cfg.runtimeStoreUser(),
+            cfg.runtimeStorePassword(),
+            InstantSource.system());
     limits.forEach(l::setLimit);
     return new CostWiring(l, Optional.of(l));
   }

@@ -42,9 +42,24 @@ final class JdbcApiKeys implements ApiKeys {
     this.password = password;
     try (Connection c = connect();
         Statement s = c.createStatement()) {
-      s.execute(DDL);
+      if (!exists(s)) {
+        s.execute(DDL);
+      }
     } catch (SQLException x) {
       throw failure("create the keel_api_keys table", x);
+    }
+  }
+
+  /**
+   * Whether the table is there (on PostgreSQL migration V30 creates it): an application role that
+   * may not create tables then needs no CREATE, which even {@code IF NOT EXISTS} would check.
+   */
+  private static boolean exists(Statement s) {
+    try {
+      s.execute("SELECT 1 FROM keel_api_keys WHERE 1 = 0");
+      return true;
+    } catch (SQLException x) {
+      return false;
     }
   }
 

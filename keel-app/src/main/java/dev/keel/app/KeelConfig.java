@@ -31,7 +31,8 @@ import java.time.Duration;
  * @param streamsPerKey open event streams per key ({@code limits.streams-per-key})
  * @param streamsTotal open event streams in total ({@code limits.streams-total})
  * @param sections the structured sections kept as JSON: {@code tools.http}, {@code tools.cli},
- *     {@code tools.secrets}, {@code tools.tenants} and {@code models}
+ *     {@code tools.secrets}, {@code tools.tenants} and {@code models}; and {@code store.app} (the
+ *     PostgreSQL application role, see {@link #storeAppUser()})
  * @param otlpEndpoint where traces go over OTLP/HTTP ({@code telemetry.otlp_endpoint}, else {@code
  *     OTEL_EXPORTER_OTLP_ENDPOINT}); empty for no trace export
  * @param redactPii whether logs, events, traces and errors also mask emails, card and phone numbers
@@ -124,6 +125,38 @@ public record KeelConfig(
         + ", workers="
         + workers
         + "]";
+  }
+
+  /**
+   * The PostgreSQL role Keel works as once the schema is migrated ({@code store.app-user}): a
+   * member of {@code keel_app} that does not own the tables (docs/decisions/0043); empty to work as
+   * {@link #storeUser()}.
+   */
+  public String storeAppUser() {
+    return storeApp("user");
+  }
+
+  /** The resolved password of {@link #storeAppUser()} ({@code store.app-password}, a reference). */
+  public String storeAppPassword() {
+    return storeApp("password");
+  }
+
+  private String storeApp(String field) {
+    return sections
+        .get("store.app")
+        .flatMap(a -> ((dev.keel.json.JsonValue.JsonObject) a).get(field))
+        .map(v -> ((dev.keel.json.JsonValue.JsonString) v).value())
+        .orElse("");
+  }
+
+  /** The user every runtime connection uses: the application role if set, else the owner. */
+  public String runtimeStoreUser() {
+    return storeAppUser().isEmpty() ? storeUser : storeAppUser();
+  }
+
+  /** The password of {@link #runtimeStoreUser()}. */
+  public String runtimeStorePassword() {
+    return storeAppUser().isEmpty() ? storePassword : storeAppPassword();
   }
 
   /** The store URL without any password parameter. */

@@ -69,6 +69,9 @@ public final class KeelRuntime implements AutoCloseable {
     if (cfg.storePassword().length() >= 6) {
       redaction.addSecret(cfg.storePassword());
     }
+    if (cfg.storeAppPassword().length() >= 6) {
+      redaction.addSecret(cfg.storeAppPassword());
+    }
     dev.keel.observe.LogRedaction.install(redaction);
     // The OTLP exporter reports through java.util.logging; route it through logback (redacted).
     if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
@@ -79,7 +82,8 @@ public final class KeelRuntime implements AutoCloseable {
         dev.keel.observe.Telemetry.create(
             Optional.of(cfg.otlpEndpoint()).filter(e -> !e.isBlank()), "keel", redaction);
     try {
-      this.keys = new JdbcApiKeys(cfg.storeUrl(), cfg.storeUser(), cfg.storePassword());
+      this.keys =
+          new JdbcApiKeys(cfg.storeUrl(), cfg.runtimeStoreUser(), cfg.runtimeStorePassword());
       ToolWiring tooling = ToolWiring.of(cfg, store, DnsResolver.system());
       ModelWiring modelWiring = ModelWiring.of(cfg);
       this.models = modelWiring;
@@ -142,12 +146,13 @@ public final class KeelRuntime implements AutoCloseable {
 
   /** Durable idempotency answers, the SQL run list and webhooks, in the store's database. */
   private ServerServices services() {
-    side = SideDb.open(cfg.storeUrl(), cfg.storeUser(), cfg.storePassword(), 4);
+    side = SideDb.open(cfg.storeUrl(), cfg.runtimeStoreUser(), cfg.runtimeStorePassword(), 4);
     return ServerServices.of(
-        new JdbcIdempotencyStore(side),
-        new JdbcRunQuery(side),
-        new JdbcWebhookStore(side),
-        cfg.policy());
+            new JdbcIdempotencyStore(side),
+            new JdbcRunQuery(side),
+            new JdbcWebhookStore(side),
+            cfg.policy())
+        .withAdmissions(new dev.keel.store.jdbc.JdbcAdmissions(side));
   }
 
   /**
@@ -223,9 +228,13 @@ public final class KeelRuntime implements AutoCloseable {
             x);
       }
     }
-    if (url.startsWith("jdbc:postgresql:") && !cfg.storeUser().isEmpty()) {
+    if (url.startsWith("jdbc:postgresql:")
+        && !(cfg.storeUser().isEmpty() && cfg.storeAppUser().isEmpty())) {
+      // Migrates as store.user, then works as store.app-user if set (docs/decisions/0043).
       return new PostgresRunStore(
-          PostgresConfig.of(url).withCredentials(cfg.storeUser(), cfg.storePassword()),
+          PostgresConfig.of(url)
+              .withCredentials(cfg.storeUser(), cfg.storePassword())
+              .withApplicationRole(cfg.storeAppUser(), cfg.storeAppPassword()),
           FaultInjector.NONE);
     }
     return Stores.open(url, FaultInjector.NONE);

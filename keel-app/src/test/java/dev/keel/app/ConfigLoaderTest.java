@@ -173,4 +173,51 @@ class ConfigLoaderTest {
         .contains("must be true or false")
         .contains("quotas.runs-per-day");
   }
+
+  @Test
+  void theApplicationRoleIsForPostgresDiffersFromTheOwnerAndHasAReferencedPassword() {
+    String pg = "jdbc:postgresql://db/keel";
+    KeelConfig c =
+        ConfigLoader.load(
+            Optional.empty(),
+            Map.of(
+                "KEEL_STORE_URL", pg,
+                "KEEL_STORE_USER", "keel_owner",
+                "KEEL_STORE_APP_USER", "keel_api",
+                "KEEL_STORE_APP_PASSWORD", "env:API_PASS",
+                "API_PASS", "api-s3cret"));
+    assertThat(c.storeAppUser()).isEqualTo("keel_api");
+    assertThat(c.storeAppPassword()).isEqualTo("api-s3cret");
+    assertThat(c.runtimeStoreUser()).isEqualTo("keel_api");
+    assertThat(c.runtimeStorePassword()).isEqualTo("api-s3cret");
+    assertThat(c.storeUser()).isEqualTo("keel_owner");
+    assertThat(c.toString()).doesNotContain("api-s3cret");
+    KeelConfig plain = ConfigLoader.load(Optional.empty(), Map.of("KEEL_STORE_USER", "keel"));
+    assertThat(plain.storeAppUser()).isEmpty();
+    assertThat(plain.runtimeStoreUser()).isEqualTo("keel");
+    assertThat(
+            problems(
+                () ->
+                    ConfigLoader.load(Optional.empty(), Map.of("KEEL_STORE_APP_USER", "keel_api"))))
+        .contains("store.app-user")
+        .contains("PostgreSQL only");
+    assertThat(
+            problems(
+                () ->
+                    ConfigLoader.load(
+                        Optional.empty(),
+                        Map.of(
+                            "KEEL_STORE_URL", pg,
+                            "KEEL_STORE_USER", "keel",
+                            "KEEL_STORE_APP_USER", "keel"))))
+        .contains("store.app-user")
+        .contains("must differ from store.user");
+    assertThat(
+            problems(
+                () ->
+                    ConfigLoader.load(
+                        Optional.empty(),
+                        Map.of("KEEL_STORE_URL", pg, "KEEL_STORE_APP_PASSWORD", "hunter2"))))
+        .contains("store.app-password");
+  }
 }

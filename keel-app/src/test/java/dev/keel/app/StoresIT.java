@@ -66,14 +66,40 @@ class StoresIT {
     return (JsonObject) JsonParser.parse(r.body(), JsonLimits.TRUSTED);
   }
 
+  /** The login {@code postgresql-app-role} runs as: a member of keel_app only. */
+  static final String APP_LOGIN = "keel_app_it_" + ProcessHandle.current().pid();
+
   @ParameterizedTest
-  @ValueSource(strings = {"sqlite", "postgresql"})
+  @ValueSource(strings = {"sqlite", "postgresql", "postgresql-app-role"})
   void runsAreCreatedOnceAndApprovalsFinishThem(String db) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("KEEL_HOME", home.toString());
     env.put("KEEL_SERVER_PORT", "0");
+    env.put("KEEL_QUOTAS_RUNS_PER_DAY", "100");
+    env.put("KEEL_QUOTAS_CONCURRENT_RUNS_PER_USER", "10");
+    String ownerUrl = "";
     if (db.equals("postgresql")) {
       env.put("KEEL_STORE_URL", pgUrl());
+    }
+    if (db.equals("postgresql-app-role")) {
+      // Migrated by the owner (the schema's creator); Keel then works as a keel_app member under
+      // row-level security (docs/decisions/0043), with no user in the URL.
+      ownerUrl = pgUrl();
+      String owner = ownerUrl.replaceAll(".*[?&]user=([^&]*).*", "$1");
+      dev.keel.store.jdbc.StoreMigrations.migrate(ownerUrl, owner, "");
+      try (Connection c = DriverManager.getConnection(ownerUrl);
+          Statement s = c.createStatement()) {
+        s.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
+                + APP_LOGIN
+                + "') THEN CREATE ROLE "
+                + APP_LOGIN
+                + " LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE keel_app; END IF; END $$");
+      }
+      String schema = ownerUrl.substring(ownerUrl.indexOf("currentSchema="));
+      env.put("KEEL_STORE_URL", ownerUrl.split("\\?", 2)[0] + "?" + schema);
+      env.put("KEEL_STORE_USER", owner);
+      env.put("KEEL_STORE_APP_USER", APP_LOGIN);
     }
     KeelConfig cfg = ConfigLoader.load(Optional.empty(), env);
     try (KeelRuntime rt = KeelRuntime.serve(cfg)) {
@@ -121,12 +147,15 @@ class StoresIT {
       assertThat(again.firstAdminToken()).isEmpty();
       assertThat(again.store().rows()).hasSize(1);
     }
-    if (db.equals("postgresql")) {
-      String url = cfg.storeUrl();
+    if (db.startsWith("postgresql")) {
+      String url = ownerUrl.isEmpty() ? cfg.storeUrl() : ownerUrl;
       String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
       try (Connection c = DriverManager.getConnection(url);
           Statement s = c.createStatement()) {
         s.execute("DROP SCHEMA " + schema + " CASCADE");
+        if (!ownerUrl.isEmpty()) {
+          s.execute("DROP ROLE IF EXISTS " + APP_LOGIN);
+        }
       }
     }
   }

@@ -272,6 +272,8 @@ public final class ApiServer implements AutoCloseable {
     String requestId = requestId(ctx.header("X-Request-Id"));
     ctx.header("X-Request-Id", requestId);
     org.slf4j.MDC.put("request_id", requestId);
+    // The key's tenant for every store call of this request: the second wall (decision 0043).
+    dev.keel.store.TenantScope.Entered tenantScope = null;
     try {
       Optional<ApiKey> key = Optional.empty();
       if (route.scope().isPresent()) {
@@ -295,6 +297,7 @@ public final class ApiServer implements AutoCloseable {
         org.slf4j.MDC.put("tenant", k.tenant());
         limiter.charge(k.id(), k.tenant());
         key = Optional.of(k);
+        tenantScope = dev.keel.store.TenantScope.enter(k.tenant());
       }
       byte[] body = new byte[0];
       if (route.method().equals("POST") || route.method().equals("PUT")) {
@@ -362,6 +365,9 @@ public final class ApiServer implements AutoCloseable {
               "Internal error",
               "an unexpected error occurred; the server log has details"));
     } finally {
+      if (tenantScope != null) {
+        tenantScope.close();
+      }
       metrics.record(route.method(), route.path(), status, System.nanoTime() - start);
       org.slf4j.MDC.remove("request_id");
       org.slf4j.MDC.remove("tenant");

@@ -53,8 +53,11 @@ final class Metrics {
     for (RunStatus s : RunStatus.values()) {
       byStatus.put(s, 0);
     }
-    for (RunRow r : store.rows()) {
-      byStatus.merge(r.status(), 1, Integer::sum);
+    // Deployment-wide counts, also when scraped with a tenant's key (decision 0043).
+    try (dev.keel.store.TenantScope.Entered all = dev.keel.store.TenantScope.enterEveryTenant()) {
+      for (RunRow r : store.rows()) {
+        byStatus.merge(r.status(), 1, Integer::sum);
+      }
     }
     out.append("# HELP keel_runs Runs in the store by status.\n");
     out.append("# TYPE keel_runs gauge\n");

@@ -2,6 +2,8 @@ package dev.keel.server;
 
 import dev.keel.run.RunId;
 import dev.keel.server.auth.ApiKey;
+import dev.keel.store.Admissions;
+import dev.keel.store.CreateResult;
 import dev.keel.store.RunQuery;
 import dev.keel.store.RunRow;
 import dev.keel.store.RunStore;
@@ -22,29 +24,41 @@ import java.util.concurrent.ConcurrentHashMap;
  * caller's unfinished runs ({@code quotas.concurrent-runs-per-user}, where the user is the API
  * key). A refusal is a 429 whose {@code Retry-After} and detail name the limit.
  *
- * <p>Implementation notes. The day's count and the queue depth are SQL counts on the run table (one
- * indexed query each, only when the limit is set). Unfinished runs per key are tracked by this
- * server in memory, pruned by reading each tracked run's row; they are lost on restart and not
- * shared between servers, so after a restart a key may briefly exceed its limit. Counting and
- * creating are not one transaction: concurrent creates may overshoot a quota by the number of
- * requests in flight.
+ * <p>Implementation notes. With a SQL store ({@link ServerServices#admissions()}), runs per day and
+ * unfinished runs per key are decided by {@link Admissions}: one transaction in the store counts
+ * and takes a slot, serialised per tenant, so concurrent creates on any number of servers never
+ * exceed either limit (docs/decisions/0044). The slot is bound to the created run, or given back if
+ * no run was created. Without one (the in-memory store), the day's count is a count of the tenant's
+ * runs and unfinished runs per key are tracked in this process's memory; there, concurrent creates
+ * may overshoot by the number in flight. The queue depth is a deployment-wide count in every case
+ * (backpressure, not a quota): racing creates may overshoot it by the number in flight.
  */
 final class RunAdmission {
   private final RunStore store;
   private final RunQuery query;
   private final ApiPolicy policy;
+  private final Optional<Admissions> admissions;
   private final Map<String, Set<RunId>> active = new ConcurrentHashMap<>();
 
-  RunAdmission(RunStore store, RunQuery query, ApiPolicy policy) {
+  RunAdmission(RunStore store, RunQuery query, ApiPolicy policy, Optional<Admissions> admissions) {
     this.store = store;
     this.query = query;
     this.policy = policy;
+    this.admissions = admissions;
   }
 
-  /** Throws 429 if {@code key} may not create a run now. */
-  void admit(ApiKey key) {
+  /**
+   * Throws 429 if {@code key} may not create a run now; otherwise returns the admission slot held
+   * for the run about to be created, if the store keeps slots. Pass it to {@link #created} or
+   * {@link #abandoned}.
+   */
+  Optional<String> admit(ApiKey key) {
     if (policy.queueDepth() > 0) {
-      long queued = query.queued();
+      long queued;
+      // The deployment's queue, not the caller's tenant's (decision 0043).
+      try (dev.keel.store.TenantScope.Entered all = dev.keel.store.TenantScope.enterEveryTenant()) {
+        queued = query.queued();
+      }
       if (queued >= policy.queueDepth()) {
         throw limited(
             "queue_full",
@@ -56,22 +70,34 @@ final class RunAdmission {
             2);
       }
     }
+    if (admissions.isPresent() && (policy.runsPerDay() > 0 || policy.concurrentRunsPerUser() > 0)) {
+      Instant now = Instant.now();
+      Instant midnight =
+          LocalDate.ofInstant(now, ZoneOffset.UTC).atStartOfDay().toInstant(ZoneOffset.UTC);
+      Admissions.Verdict v =
+          admissions
+              .get()
+              .admit(
+                  key.tenant(),
+                  key.id(),
+                  midnight,
+                  policy.runsPerDay(),
+                  policy.concurrentRunsPerUser());
+      return switch (v) {
+        case Admissions.Admitted a -> Optional.of(a.slot());
+        case Admissions.Refused r ->
+            throw r.limit() == Admissions.Limit.RUNS_PER_DAY
+                ? dayUsedUp(key, now, midnight)
+                : tooManyRuns(key);
+      };
+    }
     if (policy.runsPerDay() > 0) {
       Instant now = Instant.now();
       LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
       Instant midnight = today.atStartOfDay().toInstant(ZoneOffset.UTC);
       long used = query.count(RunQuery.Filter.tenant(key.tenant()), midnight);
       if (used >= policy.runsPerDay()) {
-        long wait =
-            Math.max(1, Duration.between(now, midnight.plus(Duration.ofDays(1))).toSeconds());
-        throw limited(
-            "quota_exceeded",
-            "quota quotas.runs-per-day ("
-                + policy.runsPerDay()
-                + " runs per UTC day for tenant "
-                + key.tenant()
-                + ") is used up; it resets at 00:00 UTC",
-            wait);
+        throw dayUsedUp(key, now, midnight);
       }
     }
     if (policy.concurrentRunsPerUser() > 0) {
@@ -79,21 +105,55 @@ final class RunAdmission {
       synchronized (mine) {
         prune(mine);
         if (mine.size() >= policy.concurrentRunsPerUser()) {
-          throw limited(
-              "too_many_runs",
-              "limit quotas.concurrent-runs-per-user ("
-                  + policy.concurrentRunsPerUser()
-                  + " unfinished runs per API key) reached for key "
-                  + key.id()
-                  + "; wait for a run to finish or cancel one",
-              5);
+          throw tooManyRuns(key);
         }
       }
     }
+    return Optional.empty();
   }
 
-  /** Counts {@code runId} against {@code key} until it ends. */
-  void created(ApiKey key, RunId runId) {
+  private ApiException dayUsedUp(ApiKey key, Instant now, Instant midnight) {
+    long wait = Math.max(1, Duration.between(now, midnight.plus(Duration.ofDays(1))).toSeconds());
+    return limited(
+        "quota_exceeded",
+        "quota quotas.runs-per-day ("
+            + policy.runsPerDay()
+            + " runs per UTC day for tenant "
+            + key.tenant()
+            + ") is used up; it resets at 00:00 UTC",
+        wait);
+  }
+
+  private ApiException tooManyRuns(ApiKey key) {
+    return limited(
+        "too_many_runs",
+        "limit quotas.concurrent-runs-per-user ("
+            + policy.concurrentRunsPerUser()
+            + " unfinished runs per API key) reached for key "
+            + key.id()
+            + "; wait for a run to finish or cancel one",
+        5);
+  }
+
+  /** The create admitted with {@code slot} threw: no run was made, the slot is given back. */
+  void abandoned(Optional<String> slot) {
+    slot.ifPresent(s -> admissions.orElseThrow().release(s));
+  }
+
+  /**
+   * Counts the run of {@code created} against {@code key} until it ends: binds {@code slot} to it,
+   * or gives the slot back if the create found an existing run.
+   */
+  void created(ApiKey key, Optional<String> slot, CreateResult created) {
+    RunId runId = created.runId();
+    if (slot.isPresent()) {
+      if (created.existing()) {
+        admissions.orElseThrow().release(slot.get());
+      } else {
+        admissions.orElseThrow().bind(slot.get(), runId);
+      }
+      return;
+    }
     if (policy.concurrentRunsPerUser() > 0) {
       Set<RunId> mine = active.computeIfAbsent(key.id(), k -> new LinkedHashSet<>());
       synchronized (mine) {

@@ -49,7 +49,7 @@ final class RunRoutes {
     this.services = services;
     this.query =
         services.runs().orElseGet(() -> new ScanRunQuery(store, id -> header(id).threadId()));
-    this.admission = new RunAdmission(store, query, services.policy());
+    this.admission = new RunAdmission(store, query, services.policy(), services.admissions());
   }
 
   /** The row of a run of the caller's tenant, or 404 (another tenant's run looks missing). */
@@ -153,15 +153,21 @@ final class RunRoutes {
             Optional.empty(),
             metadata,
             Optional.ofNullable(c.ctx().header("Idempotency-Key")).filter(k -> !k.isEmpty()));
-    admission.admit(c.key());
-    CreateResult r = runs.create(req);
+    Optional<String> slot = admission.admit(c.key());
+    CreateResult r;
+    try {
+      r = runs.create(req);
+    } catch (RuntimeException x) {
+      admission.abandoned(slot);
+      throw x;
+    }
     if (webhook.isPresent()) {
       services
           .webhooks()
           .orElseThrow()
           .subscribe(c.tenant(), r.runId(), webhook.get(), java.time.Instant.now());
     }
-    admission.created(c.key(), r.runId());
+    admission.created(c.key(), slot, r);
     return new Reply(r.existing() ? 200 : 201, runJson(r.runId()));
   }
 

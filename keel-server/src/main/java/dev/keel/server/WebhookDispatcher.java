@@ -7,17 +7,15 @@ import dev.keel.store.WebhookStore;
 import dev.keel.store.WebhookStore.Attempt;
 import dev.keel.store.WebhookStore.Delivery;
 import dev.keel.store.WebhookStore.Subscription;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import javax.crypto.Mac;
@@ -48,17 +46,25 @@ final class WebhookDispatcher implements AutoCloseable {
   private final ApiPolicy policy;
   private final InstantSource clock;
   private final Duration poll;
-  private final HttpClient http =
-      HttpClient.newBuilder()
-          .connectTimeout(Duration.ofSeconds(5))
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .build();
+  private final WebhookUrls.Resolver resolver;
   private volatile boolean closed;
   private Thread thread;
   private final Set<Thread> sending = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   WebhookDispatcher(
       RunStore runs, WebhookStore hooks, ApiPolicy policy, InstantSource clock, Duration poll) {
+    this(runs, hooks, policy, clock, poll, WebhookUrls.Resolver.SYSTEM);
+  }
+
+  /** A dispatcher looking hosts up with {@code resolver} (tests: a scripted DNS). */
+  WebhookDispatcher(
+      RunStore runs,
+      WebhookStore hooks,
+      ApiPolicy policy,
+      InstantSource clock,
+      Duration poll,
+      WebhookUrls.Resolver resolver) {
+    this.resolver = resolver;
     this.runs = runs;
     this.hooks = hooks;
     this.policy = policy;
@@ -149,33 +155,38 @@ final class WebhookDispatcher implements AutoCloseable {
     long t0 = System.nanoTime();
     int status = 0;
     String error = "";
-    Optional<String> blocked = WebhookUrls.problem(d.url(), policy.webhookAllowPrivate());
-    if (blocked.isPresent()) {
-      error = "the URL " + blocked.get();
-    } else {
+    // Resolved once and checked; the request goes to exactly the checked address (no rebinding).
+    Object checked = WebhookUrls.check(d.url(), policy.webhookAllowPrivate(), resolver);
+    Optional<String> blocked =
+        checked instanceof String p ? Optional.of(p) : Optional.<String>empty();
+    if (checked instanceof WebhookUrls.Target target) {
       try {
         long unix = start.getEpochSecond();
-        HttpRequest req =
-            HttpRequest.newBuilder(URI.create(d.url()))
-                .timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .header("User-Agent", "Keel-Webhooks/1")
-                .header("Keel-Delivery", d.id())
-                .header("Keel-Event", d.type())
-                .header("Keel-Signature", signature(policy.webhookSecret(), unix, d.body()))
-                .POST(HttpRequest.BodyPublishers.ofString(d.body()))
-                .build();
-        HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
-        status = r.statusCode();
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/json");
+        headers.put("User-Agent", "Keel-Webhooks/1");
+        headers.put("Keel-Delivery", d.id());
+        headers.put("Keel-Event", d.type());
+        headers.put("Keel-Signature", signature(policy.webhookSecret(), unix, d.body()));
+        status =
+            PinnedPost.post(
+                target.uri(),
+                target.address(),
+                headers,
+                d.body(),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(10));
         if (status < 200 || status > 299) {
           error = "the receiver answered " + status;
         }
       } catch (java.io.IOException | IllegalArgumentException x) {
         error = x.getClass().getSimpleName() + ": " + x.getMessage();
-      } catch (InterruptedException x) {
-        Thread.currentThread().interrupt();
+      }
+      if (Thread.currentThread().isInterrupted()) {
         return; // shutting down: the lease lapses and the next pass retries
       }
+    } else {
+      error = "the URL " + blocked.orElseThrow();
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
     Attempt a = new Attempt(d.id(), attempt, start, status, error, ms);

@@ -16,49 +16,86 @@ import java.util.Optional;
  * and scheme rules, for tests on loopback and closed networks.
  *
  * <p>Implementation notes. The check runs at create and again before every attempt, so a name that
- * later resolves to a private address is refused then. The address is not pinned for the request
- * itself (the JDK client resolves again), which leaves a DNS-rebinding window of one lookup.
+ * later resolves to a private address is refused then. Before an attempt, {@link #check} returns
+ * the address it checked and the dispatcher connects to exactly that address ({@link PinnedPost}):
+ * there is no second lookup an attacker's DNS could answer differently (rebinding).
  */
 final class WebhookUrls {
   private WebhookUrls() {}
 
+  /** Looks up a host's addresses. */
+  @FunctionalInterface
+  interface Resolver {
+    /** Every address of {@code host}. */
+    InetAddress[] resolve(String host) throws UnknownHostException;
+
+    /** The system resolver. */
+    Resolver SYSTEM = InetAddress::getAllByName;
+  }
+
+  /**
+   * A checked URL and the one address to connect to for it.
+   *
+   * @param uri the URL
+   * @param address the checked address the request must go to
+   */
+  record Target(URI uri, InetAddress address) {}
+
   /** Empty when {@code url} may be called, otherwise why not. */
   static Optional<String> problem(String url, boolean allowPrivate) {
+    // With allow-private any address may be called, so a create does not need the lookup (the
+    // attempt resolves, and connects to what it resolved).
+    Object r =
+        check(
+            url,
+            allowPrivate,
+            allowPrivate
+                ? host -> new InetAddress[] {InetAddress.getLoopbackAddress()}
+                : Resolver.SYSTEM);
+    return r instanceof String p ? Optional.of(p) : Optional.empty();
+  }
+
+  /**
+   * Checks {@code url}, resolving its host once with {@code resolver}: a {@link Target} to connect
+   * to, or a {@code String} saying why not.
+   */
+  static Object check(String url, boolean allowPrivate, Resolver resolver) {
     URI uri;
     try {
       uri = new URI(url);
     } catch (URISyntaxException x) {
-      return Optional.of("is not a URL: " + x.getReason());
+      return "is not a URL: " + x.getReason();
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("https") && !(allowPrivate && scheme.equals("http"))) {
-      return Optional.of("must be an https URL");
+      return "must be an https URL";
     }
     if (uri.getRawUserInfo() != null) {
-      return Optional.of("must not carry user info");
+      return "must not carry user info";
     }
     String host = uri.getHost();
     if (host == null || host.isEmpty()) {
-      return Optional.of("must name a host");
-    }
-    if (allowPrivate) {
-      return Optional.empty();
+      return "must name a host";
     }
     InetAddress[] all;
     try {
-      all = InetAddress.getAllByName(host);
+      all = resolver.resolve(host);
     } catch (UnknownHostException x) {
-      return Optional.of("names host " + host + ", which does not resolve");
+      return "names host " + host + ", which does not resolve";
     }
-    for (InetAddress a : all) {
-      if (!isPublic(a)) {
-        return Optional.of(
-            "resolves to "
-                + a.getHostAddress()
-                + ", a private, loopback or reserved address; webhooks go to public hosts only");
+    if (all.length == 0) {
+      return "names host " + host + ", which does not resolve";
+    }
+    if (!allowPrivate) {
+      for (InetAddress a : all) {
+        if (!isPublic(a)) {
+          return "resolves to "
+              + a.getHostAddress()
+              + ", a private, loopback or reserved address; webhooks go to public hosts only";
+        }
       }
     }
-    return Optional.empty();
+    return new Target(uri, all[0]);
   }
 
   static boolean isPublic(InetAddress a) {

@@ -2,6 +2,12 @@ package dev.keel.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -89,6 +95,70 @@ class QuotaIT {
           "quotas.queue-depth",
           10);
       assertThat(t.call("GET", "/v1/runs", t.viewer, null).status()).isEqualTo(200);
+    }
+  }
+
+  /** {@code n} POSTs of {@link #BODY} at once, alternating between the servers and tokens. */
+  static List<TestServer.Response> race(int n, List<TestServer> servers, List<String> tokens)
+      throws Exception {
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<TestServer.Response>> futures = new ArrayList<>();
+    try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < n; i++) {
+        TestServer via = servers.get(i % servers.size());
+        String token = tokens.get(i % tokens.size());
+        futures.add(
+            ex.submit(
+                () -> {
+                  go.await();
+                  return via.call("POST", "/v1/runs", token, BODY);
+                }));
+      }
+      go.countDown();
+      List<TestServer.Response> out = new ArrayList<>();
+      for (Future<TestServer.Response> f : futures) {
+        out.add(f.get());
+      }
+      return out;
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = TestServer.Store.class,
+      names = {"SQLITE", "POSTGRES"})
+  void concurrentCreatesOnTwoServersNeverExceedRunsPerDay(TestServer.Store kind) throws Exception {
+    ApiPolicy policy = ApiPolicy.DEFAULT.withQuotas(5, 0, 0);
+    try (TestServer a = TestServer.withoutWorker(kind, policy);
+        TestServer b = TestServer.secondWithoutWorker(a, policy)) {
+      List<TestServer.Response> rs = race(30, List.of(a, b), List.of(a.operator, a.admin));
+      assertThat(rs).filteredOn(r -> r.status() == 201).hasSize(5);
+      List<TestServer.Response> refused = rs.stream().filter(r -> r.status() != 201).toList();
+      assertThat(refused).hasSize(25);
+      refused.forEach(r -> assertLimited(r, "quota_exceeded", "quotas.runs-per-day", 86_400));
+      assertThat(a.call("GET", "/v1/runs?limit=100", a.viewer, null).data()).hasSize(5);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = TestServer.Store.class,
+      names = {"SQLITE", "POSTGRES"})
+  void concurrentCreatesOfOneKeyOnTwoServersNeverExceedItsUnfinishedRuns(TestServer.Store kind)
+      throws Exception {
+    ApiPolicy policy = ApiPolicy.DEFAULT.withQuotas(0, 3, 0);
+    try (TestServer a = TestServer.withoutWorker(kind, policy);
+        TestServer b = TestServer.secondWithoutWorker(a, policy)) {
+      List<TestServer.Response> rs = race(30, List.of(a, b), List.of(a.operator));
+      assertThat(rs).filteredOn(r -> r.status() == 201).hasSize(3);
+      List<TestServer.Response> refused = rs.stream().filter(r -> r.status() != 201).toList();
+      assertThat(refused).hasSize(27);
+      refused.forEach(
+          r -> assertLimited(r, "too_many_runs", "quotas.concurrent-runs-per-user", 60));
+      assertThat(b.call("POST", "/v1/runs", a.admin, BODY).status())
+          .as("another key of the tenant is not limited by this key's runs")
+          .isEqualTo(201);
+      // (concurrentRunsPerUser shows a finished run freeing its slot.)
     }
   }
 }

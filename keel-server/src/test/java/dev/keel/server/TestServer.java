@@ -57,8 +57,20 @@ final class TestServer implements AutoCloseable {
     /** SQLite in a temporary file. */
     SQLITE,
     /** PostgreSQL ({@code PG_URL}, default the local test database) in a fresh schema. */
-    POSTGRES
+    POSTGRES,
+    /**
+     * PostgreSQL in a fresh schema migrated by the owner, with the store, the run list, idempotency
+     * and webhooks working as a login that only has the {@code keel_app} grants, so row-level
+     * security applies (docs/decisions/0043).
+     */
+    POSTGRES_APP_ROLE
   }
+
+  /** The login of {@link Store#POSTGRES_APP_ROLE}, made once per JVM and dropped at exit. */
+  static final String APP_LOGIN = "keel_server_it_app_" + ProcessHandle.current().pid();
+
+  /** The user the side tables connect as for the last store {@link #open} made, per thread. */
+  static final ThreadLocal<String> LAST_USER = ThreadLocal.withInitial(() -> "");
 
   final RunStore store;
   final InMemoryApiKeys keys = new InMemoryApiKeys();
@@ -108,6 +120,16 @@ final class TestServer implements AutoCloseable {
                       // best effort: a leftover schema only costs space in the test database
                     }
                   }
+                  if (!SCHEMAS.isEmpty()) {
+                    try (java.sql.Connection c =
+                            java.sql.DriverManager.getConnection(
+                                SCHEMAS.iterator().next().split(" ", 2)[0]);
+                        java.sql.Statement st = c.createStatement()) {
+                      st.execute("DROP ROLE IF EXISTS " + APP_LOGIN);
+                    } catch (java.sql.SQLException x) {
+                      // best effort
+                    }
+                  }
                 }));
   }
 
@@ -116,6 +138,7 @@ final class TestServer implements AutoCloseable {
 
   static RunStore open(Store kind) {
     LAST_URL.set("");
+    LAST_USER.set("");
     try {
       return switch (kind) {
         case MEMORY -> new InMemoryRunStore(InstantSource.system());
@@ -136,6 +159,42 @@ final class TestServer implements AutoCloseable {
           SCHEMAS.add(base + " " + schema);
           LAST_URL.set(base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema);
           yield Stores.open(LAST_URL.get(), FaultInjector.NONE);
+        }
+        case POSTGRES_APP_ROLE -> {
+          String base =
+              Optional.ofNullable(System.getenv("PG_URL"))
+                  .orElse("jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+          String database = base.split("\\?", 2)[0];
+          String schema = "keel_server_it_" + Long.toHexString(System.nanoTime());
+          try (java.sql.Connection c = java.sql.DriverManager.getConnection(base);
+              java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA " + schema);
+          }
+          SCHEMAS.add(base + " " + schema);
+          String owned = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+          String owner =
+              base.contains("user=") ? base.replaceAll(".*[?&]user=([^&]*).*", "$1") : "postgres";
+          dev.keel.store.jdbc.StoreMigrations.migrate(owned, owner, "");
+          synchronized (TestServer.class) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(base);
+                java.sql.Statement st = c.createStatement();
+                java.sql.ResultSet rs =
+                    st.executeQuery(
+                        "SELECT count(*) FROM pg_roles WHERE rolname = '" + APP_LOGIN + "'")) {
+              rs.next();
+              if (rs.getInt(1) == 0) {
+                st.execute("CREATE ROLE " + APP_LOGIN + " LOGIN NOSUPERUSER NOBYPASSRLS");
+                st.execute("GRANT keel_app TO " + APP_LOGIN);
+              }
+            }
+          }
+          LAST_URL.set(database + "?currentSchema=" + schema);
+          LAST_USER.set(APP_LOGIN);
+          yield new dev.keel.store.jdbc.PostgresRunStore(
+              dev.keel.store.jdbc.PostgresConfig.of(LAST_URL.get())
+                  .withCredentials(owner, "")
+                  .withApplicationRole(APP_LOGIN, ""),
+              FaultInjector.NONE);
         }
       };
     } catch (java.io.IOException | java.sql.SQLException x) {
@@ -173,6 +232,22 @@ final class TestServer implements AutoCloseable {
         Stores.open(url, FaultInjector.NONE),
         policy,
         true);
+  }
+
+  /**
+   * A second server on the database of {@code first} (another process's view: its own store, pool
+   * and side tables), with no worker, that also accepts {@code first}'s keys.
+   */
+  static TestServer secondWithoutWorker(TestServer first, ApiPolicy policy) {
+    LAST_URL.set(first.url);
+    TestServer t =
+        new TestServer(
+            ServerConfig.DEFAULT.withPort(0).withRates(10_000, 10_000, 10_000, 10_000),
+            Stores.open(first.url, FaultInjector.NONE),
+            policy,
+            false);
+    first.keys.all().forEach(t.keys::save);
+    return t;
   }
 
   private TestServer(ServerConfig cfg, RunStore opened, ApiPolicy policy, boolean withWorker) {
@@ -280,15 +355,16 @@ final class TestServer implements AutoCloseable {
     otherViewer = KeyTokens.issue(keys, "globex", Role.VIEWER, Set.of(), now).token();
     String url = LAST_URL.get();
     this.url = url;
-    side = url.isEmpty() ? null : SideDb.open(url, "", "", 4);
+    side = url.isEmpty() ? null : SideDb.open(url, LAST_USER.get(), "", 4);
     ServerServices services =
         side == null
             ? ServerServices.inMemory().withPolicy(policy)
             : ServerServices.of(
-                new JdbcIdempotencyStore(side),
-                new JdbcRunQuery(side),
-                new JdbcWebhookStore(side),
-                policy);
+                    new JdbcIdempotencyStore(side),
+                    new JdbcRunQuery(side),
+                    new JdbcWebhookStore(side),
+                    policy)
+                .withAdmissions(new dev.keel.store.jdbc.JdbcAdmissions(side));
     server = new ApiServer(engine, keys, cfg, Optional::empty, services).start();
   }
 

@@ -35,6 +35,8 @@ public final class JdbcCostLedger implements CostLedger, AutoCloseable {
   private final Optional<HikariDataSource> pool;
   private final Optional<Connection> sqlite;
   private final ReentrantLock sqliteLock = new ReentrantLock();
+  // Whether the PostgreSQL role is subject to row-level security (PgScope); found on first use.
+  private volatile @org.jspecify.annotations.Nullable Boolean scoped;
 
   /**
    * Opens the ledger at {@code url} ({@code jdbc:sqlite:...} or {@code jdbc:postgresql:...}).
@@ -99,6 +101,22 @@ public final class JdbcCostLedger implements CostLedger, AutoCloseable {
       }
     }
     try (Connection c = pool.orElseThrow().getConnection()) {
+      Boolean rls = scoped;
+      if (rls == null) {
+        rls = PgScope.enforced(c);
+        c.commit();
+        scoped = rls;
+      }
+      if (rls) {
+        String scope = dev.keel.store.TenantScope.current();
+        return transact(
+            c,
+            what,
+            tx -> {
+              PgScope.apply(tx, scope);
+              return work.run(tx);
+            });
+      }
       return transact(c, what, work);
     } catch (SQLException e) {
       throw SqlErrors.wrap(what, e);

@@ -14,6 +14,10 @@ import java.util.regex.Pattern;
  *     writes of one run always go to the same committer
  * @param maxBatch most writes in one group commit
  * @param channel the LISTEN/NOTIFY channel that wakes workers
+ * @param appUser the role the store works as once migrated ({@code store.app-user}), or empty to
+ *     work as {@code user}; it must not own the tables nor bypass row-level security (see
+ *     docs/decisions/0043-postgres-row-level-security.md)
+ * @param appPassword its password, or empty
  */
 public record PostgresConfig(
     String url,
@@ -22,7 +26,9 @@ public record PostgresConfig(
     int poolSize,
     int committers,
     int maxBatch,
-    String channel) {
+    String channel,
+    String appUser,
+    String appPassword) {
 
   private static final Pattern CHANNEL = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
@@ -56,15 +62,33 @@ public record PostgresConfig(
       throw new IllegalArgumentException(
           "store.postgres.channel must be a lower-case SQL identifier, got '" + channel + "'");
     }
+    Objects.requireNonNull(appUser, "appUser");
+    Objects.requireNonNull(appPassword, "appPassword");
   }
 
   /** The defaults for {@code url}: pool of 12, 4 committers, batches of 256, channel keel_work. */
   public static PostgresConfig of(String url) {
-    return new PostgresConfig(url, "", "", 12, 4, 256, "keel_work");
+    return new PostgresConfig(url, "", "", 12, 4, 256, "keel_work", "", "");
   }
 
   /** The same with a user and password. */
   public PostgresConfig withCredentials(String user, String password) {
-    return new PostgresConfig(url, user, password, poolSize, committers, maxBatch, channel);
+    return new PostgresConfig(
+        url, user, password, poolSize, committers, maxBatch, channel, appUser, appPassword);
+  }
+
+  /**
+   * The same, working as {@code appUser} after migrating as {@link #user}: the application role of
+   * docs/decisions/0043 ({@code store.app-user}, {@code store.app-password}). Empty keeps working
+   * as {@link #user}.
+   */
+  public PostgresConfig withApplicationRole(String appUser, String appPassword) {
+    return new PostgresConfig(
+        url, user, password, poolSize, committers, maxBatch, channel, appUser, appPassword);
+  }
+
+  /** Whether the store works as a separate application role. */
+  public boolean separateApplicationRole() {
+    return !appUser.isEmpty();
   }
 }

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keel.run.FaultInjector;
 import dev.keel.store.StoreException;
+import dev.keel.store.TenantScope;
 import dev.keel.store.jdbc.GroupCommitter.Op;
 import dev.keel.store.jdbc.GroupCommitter.Tx;
 import java.sql.Connection;
@@ -37,6 +38,12 @@ public final class PostgresRunStore extends JdbcRunStore {
   private final Thread listener;
   private volatile boolean open = true;
   private volatile @Nullable Connection listenConnection;
+  // Whether the pool's role is subject to row-level security, so every transaction sets its tenant
+  // scope (PgScope); false for a superuser, which would ignore it.
+  private final boolean scoped;
+  // The scope set so far in the current transaction of each committer connection (see write).
+  private final java.util.Map<Connection, String> batchScope =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * Connects, migrates the schema and starts the committers and the listener.
@@ -47,31 +54,26 @@ public final class PostgresRunStore extends JdbcRunStore {
   public PostgresRunStore(PostgresConfig config, FaultInjector faults) {
     super(Dialect.POSTGRES, faults);
     this.config = config;
-    HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(config.url());
-    if (!config.user().isEmpty()) {
-      hc.setUsername(config.user());
+    if (config.separateApplicationRole()) {
+      // Migrate as the owner on a connection of its own; work as the application role after.
+      try (HikariDataSource owner = pool(config, config.user(), config.password(), 1)) {
+        StoreMigrations.ensure(owner, Dialect.POSTGRES, StoreMigrations.redact(config.url()));
+      }
     }
-    if (!config.password().isEmpty()) {
-      hc.setPassword(config.password());
-    }
-    hc.setMaximumPoolSize(config.poolSize());
-    hc.setPoolName("keel-store");
-    hc.setConnectionInitSql("SET synchronous_commit = on");
-    hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+    pool = pool(config, runtimeUser(config), runtimePassword(config), config.poolSize());
     try {
-      pool = new HikariDataSource(hc);
-    } catch (RuntimeException e) {
-      throw new StoreException(
-          "connecting to PostgreSQL at "
-              + StoreMigrations.redact(config.url())
-              + " failed: "
-              + e.getMessage(),
-          true,
-          e);
-    }
-    try {
-      StoreMigrations.ensure(pool, Dialect.POSTGRES, StoreMigrations.redact(config.url()));
+      if (!config.separateApplicationRole()) {
+        StoreMigrations.ensure(pool, Dialect.POSTGRES, StoreMigrations.redact(config.url()));
+      }
+      try (Connection c = pool.getConnection()) {
+        if (config.separateApplicationRole()) {
+          PgScope.checkApplicationRole(c, StoreMigrations.redact(config.url()));
+        }
+        scoped = PgScope.enforced(c);
+      } catch (SQLException e) {
+        throw SqlErrors.wrap(
+            "checking the role of the store at " + StoreMigrations.redact(config.url()), e);
+      }
     } catch (RuntimeException e) {
       pool.close();
       throw e;
@@ -85,6 +87,7 @@ public final class PostgresRunStore extends JdbcRunStore {
                 public Connection acquire() throws SQLException {
                   Connection c = pool.getConnection();
                   c.setAutoCommit(false);
+                  batchScope.remove(c); // a new transaction: no scope set yet
                   return c;
                 }
 
@@ -95,6 +98,7 @@ public final class PostgresRunStore extends JdbcRunStore {
 
                 @Override
                 public void release(Connection c, boolean broken) {
+                  batchScope.remove(c);
                   if (broken) {
                     pool.evictConnection(c);
                   }
@@ -110,27 +114,104 @@ public final class PostgresRunStore extends JdbcRunStore {
     listener = Thread.ofVirtual().name("keel-pg-listener").start(this::listen);
   }
 
+  private static HikariDataSource pool(
+      PostgresConfig config, String user, String password, int size) {
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(config.url());
+    if (!user.isEmpty()) {
+      hc.setUsername(user);
+    }
+    if (!password.isEmpty()) {
+      hc.setPassword(password);
+    }
+    hc.setMaximumPoolSize(size);
+    hc.setPoolName(size == 1 ? "keel-store-migrate" : "keel-store");
+    hc.setConnectionInitSql("SET synchronous_commit = on");
+    hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+    try {
+      return new HikariDataSource(hc);
+    } catch (RuntimeException e) {
+      throw new StoreException(
+          "connecting to PostgreSQL at "
+              + StoreMigrations.redact(config.url())
+              + (user.isEmpty() ? "" : " as " + user)
+              + " failed: "
+              + e.getMessage(),
+          true,
+          e);
+    }
+  }
+
+  private static String runtimeUser(PostgresConfig config) {
+    return config.separateApplicationRole() ? config.appUser() : config.user();
+  }
+
+  private static String runtimePassword(PostgresConfig config) {
+    return config.separateApplicationRole() ? config.appPassword() : config.password();
+  }
+
+  /** Whether every transaction sets its tenant scope (the role is subject to RLS). */
+  boolean scoped() {
+    return scoped;
+  }
+
   @Override
   <T> T write(String route, String what, Op<T> op) {
+    Op<T> scopedOp = op;
+    if (scoped) {
+      // Captured on the caller's thread: the committer may run the write on its own thread, in a
+      // batch with other tenants' writes; each runs in its own savepoint with its own scope.
+      String scope = TenantScope.current();
+      scopedOp =
+          tx -> {
+            Connection c = tx.connection();
+            // Set once per batch while the scope stays the same (workers' writes are all '*').
+            if (!scope.equals(batchScope.get(c))) {
+              PgScope.apply(c, scope);
+              batchScope.put(c, scope);
+            }
+            try {
+              return op.run(tx);
+            } catch (Throwable t) {
+              // The write's savepoint is rolled back, perhaps with the setting: set it again next.
+              batchScope.remove(c);
+              throw t;
+            }
+          };
+    }
     return committers
         .get(Math.floorMod(route.hashCode(), committers.size()))
-        .submit(route, what, op);
+        .submit(route, what, scopedOp);
   }
 
   @Override
   <T> T writeMany(String what, Op<T> op) {
     try (Connection c = pool.getConnection()) {
-      c.setAutoCommit(true);
+      c.setAutoCommit(!scoped);
       Tx tx = new Tx(c, null);
       try {
+        if (scoped) {
+          PgScope.apply(c);
+        }
         T result = op.run(tx);
         if (!tx.published().isEmpty()) {
           publishWork(c, tx.published());
         }
+        if (scoped) {
+          c.commit();
+        }
         tx.committed();
         return result;
+      } catch (SQLException | RuntimeException e) {
+        if (scoped) {
+          c.rollback();
+        }
+        throw e;
       } finally {
         tx.closeStatements();
+        if (scoped) {
+          c.setAutoCommit(true);
+        }
       }
     } catch (SQLException e) {
       throw SqlErrors.wrap(what + " (PostgreSQL " + StoreMigrations.redact(config.url()) + ")", e);
@@ -140,8 +221,23 @@ public final class PostgresRunStore extends JdbcRunStore {
   @Override
   <T> T read(String what, ReadOp<T> op) {
     try (Connection c = pool.getConnection()) {
-      c.setAutoCommit(true);
-      return op.run(c);
+      if (!scoped) {
+        c.setAutoCommit(true);
+        return op.run(c);
+      }
+      // The tenant scope lasts one transaction, so the reads share one.
+      c.setAutoCommit(false);
+      try {
+        PgScope.apply(c);
+        T result = op.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
     } catch (SQLException e) {
       throw SqlErrors.wrap(what + " (PostgreSQL " + StoreMigrations.redact(config.url()) + ")", e);
     }
@@ -210,11 +306,11 @@ public final class PostgresRunStore extends JdbcRunStore {
 
   private Connection connectListener() throws SQLException {
     Properties p = new Properties();
-    if (!config.user().isEmpty()) {
-      p.setProperty("user", config.user());
+    if (!runtimeUser(config).isEmpty()) {
+      p.setProperty("user", runtimeUser(config));
     }
-    if (!config.password().isEmpty()) {
-      p.setProperty("password", config.password());
+    if (!runtimePassword(config).isEmpty()) {
+      p.setProperty("password", runtimePassword(config));
     }
     return DriverManager.getConnection(config.url(), p);
   }

@@ -34,6 +34,9 @@ public final class SideDb implements AutoCloseable {
   private final HikariDataSource pool;
   private final BlockingQueue<Connection> sqlite;
   private final List<Connection> all = new ArrayList<>();
+  // Whether the PostgreSQL role is subject to row-level security: then each use is one transaction
+  // that sets the current TenantScope first (PgScope).
+  private volatile boolean scoped;
 
   private SideDb(Dialect dialect, String where, HikariDataSource pool, int sqliteConnections) {
     this.dialect = dialect;
@@ -62,7 +65,14 @@ public final class SideDb implements AutoCloseable {
       hc.setMinimumIdle(1);
       hc.setPoolName("keel-side");
       try {
-        return new SideDb(d, where, new HikariDataSource(hc), 0);
+        SideDb db = new SideDb(d, where, new HikariDataSource(hc), 0);
+        try (Connection c = db.pool.getConnection()) {
+          db.scoped = PgScope.enforced(c);
+        } catch (SQLException e) {
+          db.close();
+          throw SqlErrors.wrap("checking the role of the store at " + where, e);
+        }
+        return db;
       } catch (RuntimeException e) {
         throw new StoreException(
             "connecting to PostgreSQL at " + where + " failed: " + e.getMessage(), true, e);
@@ -96,7 +106,26 @@ public final class SideDb implements AutoCloseable {
   public <T> T with(String what, Work<T> work) {
     if (pool != null) {
       try (Connection c = pool.getConnection()) {
-        return work.run(c);
+        if (!scoped) {
+          return work.run(c);
+        }
+        // The tenant scope lasts one transaction: the work runs in one (tx() commits its own).
+        c.setAutoCommit(false);
+        try {
+          PgScope.apply(c);
+          T t = work.run(c);
+          if (!c.getAutoCommit()) {
+            c.commit();
+          }
+          return t;
+        } catch (SQLException | RuntimeException e) {
+          if (!c.getAutoCommit()) {
+            c.rollback();
+          }
+          throw e;
+        } finally {
+          c.setAutoCommit(true);
+        }
       } catch (SQLException e) {
         throw SqlErrors.wrap(what + " (PostgreSQL " + where + ")", e);
       }

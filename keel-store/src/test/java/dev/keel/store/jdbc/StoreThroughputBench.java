@@ -94,6 +94,40 @@ class StoreThroughputBench {
     }
   }
 
+  /**
+   * The same on PostgreSQL with the store working as a keel_app login under row-level security
+   * (decision 0043): every transaction first sets its tenant scope, one more round trip.
+   */
+  @Test
+  void postgresAppRole() throws Exception {
+    String schema = "keel_bench_" + UUID.randomUUID().toString().substring(0, 8);
+    String login = "keel_bench_app_" + ProcessHandle.current().pid();
+    String database = PG.split("\\?", 2)[0];
+    String owner = PG.contains("user=") ? PG.replaceAll(".*[?&]user=([^&]*).*", "$1") : "postgres";
+    try (Connection c = DriverManager.getConnection(PG);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA " + schema);
+    }
+    String url = database + "?currentSchema=" + schema;
+    StoreMigrations.migrate(url, owner, "");
+    try (Connection c = DriverManager.getConnection(PG);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE " + login + " LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE keel_app");
+    }
+    try (RunStore s =
+        new PostgresRunStore(
+            PostgresConfig.of(url).withCredentials(owner, "").withApplicationRole(login, ""),
+            FaultInjector.NONE)) {
+      run("postgres as keel_app (RLS)", s);
+    } finally {
+      try (Connection c = DriverManager.getConnection(PG);
+          Statement st = c.createStatement()) {
+        st.execute("DROP SCHEMA " + schema + " CASCADE");
+        st.execute("DROP ROLE " + login);
+      }
+    }
+  }
+
   private static void run(String name, RunStore store) throws Exception {
     one(name, store, 300); // warm-up
     one(name, store, 1000);
