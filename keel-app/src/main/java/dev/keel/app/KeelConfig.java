@@ -34,6 +34,8 @@ import java.time.Duration;
  *     {@code tools.secrets}, {@code tools.tenants} and {@code models}
  * @param otlpEndpoint where traces go over OTLP/HTTP ({@code telemetry.otlp_endpoint}, else {@code
  *     OTEL_EXPORTER_OTLP_ENDPOINT}); empty for no trace export
+ * @param otlpMetricsInterval how often metrics are pushed to the same endpoint ({@code
+ *     telemetry.otlp_metrics_interval})
  * @param redactPii whether logs, events, traces and errors also mask emails, card and phone numbers
  *     ({@code redaction.pii})
  * @param policy webhooks ({@code webhooks.*}) and quotas ({@code quotas.*})
@@ -61,6 +63,7 @@ public record KeelConfig(
     int streamsTotal,
     dev.keel.json.JsonValue.JsonObject sections,
     String otlpEndpoint,
+    Duration otlpMetricsInterval,
     boolean redactPii,
     ApiPolicy policy,
     Duration probeInterval) {
@@ -106,6 +109,7 @@ public record KeelConfig(
         streamsTotal,
         dev.keel.json.JsonValue.EMPTY_OBJECT,
         "",
+        dev.keel.observe.Telemetry.DEFAULT_METRICS_STEP,
         false,
         ApiPolicy.DEFAULT,
         Duration.ZERO);
@@ -177,6 +181,7 @@ public record KeelConfig(
         streamsTotal,
         sections,
         otlpEndpoint,
+        otlpMetricsInterval,
         redactPii,
         policy,
         probeInterval);
@@ -205,6 +210,7 @@ public record KeelConfig(
         streamsTotal,
         sections,
         endpoint,
+        otlpMetricsInterval,
         redactPii,
         policy,
         probeInterval);
@@ -233,6 +239,7 @@ public record KeelConfig(
         streamsTotal,
         sections,
         otlpEndpoint,
+        otlpMetricsInterval,
         redactPii,
         policy,
         probeInterval);
