@@ -54,6 +54,7 @@ public final class ConfigLoader {
     DEFAULTS.put("limits.streams-per-key", "16");
     DEFAULTS.put("limits.streams-total", "1000");
     DEFAULTS.put("telemetry.otlp_endpoint", "");
+    DEFAULTS.put("telemetry.otlp_metrics_interval", "60s");
     DEFAULTS.put("redaction.pii", "false");
     DEFAULTS.put("webhooks.secret", "");
     DEFAULTS.put("webhooks.allow-private", "false");
@@ -393,6 +394,7 @@ public final class ConfigLoader {
             integer("limits.streams-total", 1, 1_000_000),
             new dev.keel.json.JsonValue.JsonObject(sections),
             otlpEndpoint(),
+            duration("telemetry.otlp_metrics_interval"),
             bool("redaction.pii"),
             policy(),
             offOrDuration("probe.interval"));

@@ -35,6 +35,8 @@ import java.time.Duration;
  *     PostgreSQL application role, see {@link #storeAppUser()})
  * @param otlpEndpoint where traces go over OTLP/HTTP ({@code telemetry.otlp_endpoint}, else {@code
  *     OTEL_EXPORTER_OTLP_ENDPOINT}); empty for no trace export
+ * @param otlpMetricsInterval how often metrics are pushed to the same endpoint ({@code
+ *     telemetry.otlp_metrics_interval})
  * @param redactPii whether logs, events, traces and errors also mask emails, card and phone numbers
  *     ({@code redaction.pii})
  * @param policy webhooks ({@code webhooks.*}) and quotas ({@code quotas.*})
@@ -62,6 +64,7 @@ public record KeelConfig(
     int streamsTotal,
     dev.keel.json.JsonValue.JsonObject sections,
     String otlpEndpoint,
+    Duration otlpMetricsInterval,
     boolean redactPii,
     ApiPolicy policy,
     Duration probeInterval) {
@@ -107,6 +110,7 @@ public record KeelConfig(
         streamsTotal,
         dev.keel.json.JsonValue.EMPTY_OBJECT,
         "",
+        dev.keel.observe.Telemetry.DEFAULT_METRICS_STEP,
         false,
         ApiPolicy.DEFAULT,
         Duration.ZERO);
@@ -210,6 +214,7 @@ public record KeelConfig(
         streamsTotal,
         sections,
         otlpEndpoint,
+        otlpMetricsInterval,
         redactPii,
         policy,
         probeInterval);
@@ -238,6 +243,7 @@ public record KeelConfig(
         streamsTotal,
         sections,
         endpoint,
+        otlpMetricsInterval,
         redactPii,
         policy,
         probeInterval);
@@ -266,6 +272,7 @@ public record KeelConfig(
         streamsTotal,
         sections,
         otlpEndpoint,
+        otlpMetricsInterval,
         redactPii,
         policy,
         probeInterval);

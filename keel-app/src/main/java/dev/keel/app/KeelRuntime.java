@@ -80,7 +80,10 @@ public final class KeelRuntime implements AutoCloseable {
     }
     this.telemetry =
         dev.keel.observe.Telemetry.create(
-            Optional.of(cfg.otlpEndpoint()).filter(e -> !e.isBlank()), "keel", redaction);
+            Optional.of(cfg.otlpEndpoint()).filter(e -> !e.isBlank()),
+            cfg.otlpMetricsInterval(),
+            "keel",
+            redaction);
     try {
       this.keys =
           new JdbcApiKeys(cfg.storeUrl(), cfg.runtimeStoreUser(), cfg.runtimeStorePassword());

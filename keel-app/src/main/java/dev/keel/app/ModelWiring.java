@@ -168,8 +168,16 @@ final class ModelWiring {
               .map(t -> t.target().provider())
               .findFirst()
               .orElse(r.servedBy());
+      String primary = d.route().tiers().isEmpty() ? "" : d.route().tiers().getFirst().targetId();
+      // a fallback: the answer came from anything but the route's configured first target (down,
+      // breaker open, excluded or failed), a cache hit aside
+      boolean fallback =
+          r.source() != GatewayResult.Source.CACHE
+              && (r.source() != GatewayResult.Source.LIVE || !r.servedBy().equals(primary));
       return JsonValue.object(
           "route", d.route().name(),
+          "primary", primary,
+          "fallback", fallback,
           "reasons", d.reasons(),
           "source", r.source().name().toLowerCase(java.util.Locale.ROOT),
           "served_by", r.servedBy(),

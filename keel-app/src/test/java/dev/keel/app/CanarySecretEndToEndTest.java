@@ -17,6 +17,7 @@ import dev.keel.json.JsonValue;
 import dev.keel.model.Pricing;
 import dev.keel.observe.JsonLineLayout;
 import dev.keel.observe.LogRedaction;
+import dev.keel.observe.OtlpReceiver;
 import dev.keel.observe.Telemetry;
 import dev.keel.redact.Redaction;
 import dev.keel.run.Budget;

@@ -87,6 +87,11 @@ class CliIT {
     assertThat(keel("logs", runId).out()).contains("run.created").contains("run.completed");
     assertThat(keel("runs", "--output", "json").out()).contains(runId);
     assertThat(keel("usage", "--by", "agent").out()).contains("support-triage");
+    assertThat(keel("usage", "--by", "skill", "--from", "2020-01-01T00:00:00Z").out())
+        .contains("(none)")
+        .contains(" ok, $");
+    assertThat(keel("usage", "--by", "agent", "--to", "2020-01-01T00:00:00Z").out())
+        .contains("no usage yet");
     Out verify = keel("verify", runId);
     assertThat(verify.code()).as(verify.out() + verify.err()).isZero();
     assertThat(verify.out()).contains("intact");
@@ -134,6 +139,9 @@ class CliIT {
     assertThat(keel("run", "no-such-agent", "goal").code()).isEqualTo(2);
     assertThat(keel("status", "run_doesnotexist").code()).isEqualTo(2);
     assertThat(keel("deny", "apr_x").code()).isEqualTo(2);
+    Out badRange = keel("usage", "--from", "yesterday");
+    assertThat(badRange.code()).isEqualTo(2);
+    assertThat(badRange.err()).contains("?from");
     Out down = keel("agents", "--server", "http://127.0.0.1:1");
     assertThat(down.code()).isEqualTo(4);
     assertThat(down.err()).contains("cannot reach the Keel server");

@@ -61,8 +61,17 @@ class ConfigLoaderTest {
   void everyProblemNamesItsKeyAndSource() throws Exception {
     Path f = yaml("server:\n  port: 99999\nstore:\n  ulr: x\nengine:\n  lease-time: soon\n");
     String msg =
-        problems(() -> ConfigLoader.load(Optional.of(f), Map.of("KEEL_ENGINE_WORKERS", "many")));
+        problems(
+            () ->
+                ConfigLoader.load(
+                    Optional.of(f),
+                    Map.of(
+                        "KEEL_ENGINE_WORKERS", "many",
+                        "KEEL_TELEMETRY_OTLP_METRICS_INTERVAL", "0s")));
     assertThat(msg)
+        .contains(
+            "telemetry.otlp_metrics_interval (from environment variable"
+                + " KEEL_TELEMETRY_OTLP_METRICS_INTERVAL) must be positive")
         .contains("server.port (from " + f + ") must be between 0 and 65535, got '99999'")
         .contains("unknown key 'store.ulr'")
         .contains("engine.lease-time (from " + f + ") must be a duration")

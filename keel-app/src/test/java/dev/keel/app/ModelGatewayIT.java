@@ -224,6 +224,11 @@ class ModelGatewayIT {
       assertThat(first.string("provider")).contains("mock");
       assertThat(first.string("price_version")).contains("2026-11-01");
       assertThat(first.toString()).contains("primary").doesNotContain("sk-test-123");
+      // the dead primary made both answers fallbacks, counted by route, primary and target used
+      assertThat(first.string("primary")).contains("big");
+      assertThat(first.get("fallback")).contains(dev.keel.json.JsonValue.of(true));
+      assertThat(call("GET", base + "/metrics", token, null).body())
+          .contains("keel_model_fallbacks_total{from=\"big\",route=\"default\",to=\"small\"} 2.0");
       JsonObject run =
           (JsonObject)
               JsonParser.parse(

@@ -2,6 +2,7 @@ package dev.keel.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keel.observe.OtlpReceiver;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The process wiring: {@code telemetry.otlp_endpoint} (here by its environment variable) makes a
- * served run export GenAI spans to a real OTLP receiver, and {@code /metrics} carries the engine's
- * metrics next to the HTTP ones.
+ * served run export GenAI spans and, every {@code telemetry.otlp_metrics_interval}, the engine's
+ * metrics to a real OTLP receiver, and {@code /metrics} carries the same metrics next to the HTTP
+ * ones.
  */
 class TelemetryWiringTest {
   @Test
@@ -28,10 +30,16 @@ class TelemetryWiringTest {
           ConfigLoader.load(
               Optional.empty(),
               Map.of(
-                  "KEEL_HOME", home.toString(),
-                  "KEEL_SERVER_PORT", "0",
-                  "KEEL_TELEMETRY_OTLP_ENDPOINT", receiver.endpoint()));
+                  "KEEL_HOME",
+                  home.toString(),
+                  "KEEL_SERVER_PORT",
+                  "0",
+                  "KEEL_TELEMETRY_OTLP_ENDPOINT",
+                  receiver.endpoint(),
+                  "KEEL_TELEMETRY_OTLP_METRICS_INTERVAL",
+                  "1s"));
       assertThat(cfg.otlpEndpoint()).isEqualTo(receiver.endpoint());
+      assertThat(cfg.otlpMetricsInterval()).isEqualTo(Duration.ofSeconds(1));
       String metrics;
       String runId;
       try (KeelRuntime rt = KeelRuntime.serve(cfg)) {
@@ -70,6 +78,17 @@ class TelemetryWiringTest {
                         .build(),
                     HttpResponse.BodyHandlers.ofString())
                 .body();
+        // The periodic push delivers the run's execution while the process still runs.
+        java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
+        Map<String, String> first = Map.of("agent", "support-triage", "kind", "first");
+        while (receiver.latestSum("keel.executions.started", first).isEmpty()) {
+          assertThat(java.time.Instant.now())
+              .as("no keel.executions.started pushed; got %s", receiver.metricNames())
+              .isBefore(deadline);
+          Thread.sleep(50);
+        }
+        assertThat(receiver.latestSum("keel.executions.started", first)).hasValue(1.0);
+        assertThat(receiver.latestHistogramCount("keel.model.call", Map.of())).isPresent();
       }
       // Closing the runtime flushed the spans.
       assertThat(metrics)

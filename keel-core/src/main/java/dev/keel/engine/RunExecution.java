@@ -410,12 +410,16 @@ public final class RunExecution {
             step,
             Decision.action(decisions),
             JsonValue.object(
-                "tools", calls.stream().map(ToolCallRequest::name).toList(),
-                "decisions", decisions.stream().map(Decision::kind).toList(),
-                "context",
-                    JsonValue.object(
-                        "messages", (long) request.messages().size(), "chain", state.chainHash()),
-                "cost_micros", cost)));
+                    "tools", calls.stream().map(ToolCallRequest::name).toList(),
+                    "decisions", decisions.stream().map(Decision::kind).toList(),
+                    "context",
+                        JsonValue.object(
+                            "messages",
+                            (long) request.messages().size(),
+                            "chain",
+                            state.chainHash()),
+                    "cost_micros", cost)
+                .with("checks", JsonValue.from(DecisionChecks.of(state, agent, calls)))));
     for (Decision d : decisions) {
       if (state.status().terminal()) {
         break; // keel.fail ended the run; nothing after it is recorded

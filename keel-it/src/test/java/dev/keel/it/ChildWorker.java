@@ -16,8 +16,9 @@ import java.util.List;
 /**
  * The worker JVM the crash tests kill. Arguments: store URL, ledger URL, armed crash point (or
  * {@code none}), lease milliseconds, park milliseconds (0 parks forever), mode ({@code worker} or
- * {@code create:<goal>:<key>,...}). It prints {@code PARKED <point> <run>} when a run reaches the
- * armed point, {@code ENDED <n>} whenever an execution finishes, and {@code READY} once started.
+ * {@code create:<goal>:<key>,...}) and, optionally, an OTLP/HTTP endpoint its executions export
+ * traces and metrics to. It prints {@code PARKED <point> <run>} when a run reaches the armed point,
+ * {@code ENDED <n>} whenever an execution finishes, and {@code READY} once started.
  */
 public final class ChildWorker {
   private ChildWorker() {}
@@ -46,7 +47,10 @@ public final class ChildWorker {
           }
         };
     RunStore store = Stores.open(storeUrl, faults);
-    Engine engine = CrashAgent.engine(store, ledgerUrl, faults, lease);
+    Engine engine =
+        observed(
+            CrashAgent.engine(store, ledgerUrl, faults, lease),
+            args.length > 6 ? java.util.Optional.of(args[6]) : java.util.Optional.empty());
     if (mode.startsWith("create:")) {
       List<Thread> threads = new ArrayList<>();
       for (String spec : mode.substring(7).split(";")) {
@@ -108,5 +112,20 @@ public final class ChildWorker {
       }
       Thread.sleep(5);
     }
+  }
+
+  /** {@code engine} exporting traces and metrics to {@code otlp}, when given. */
+  private static Engine observed(Engine engine, java.util.Optional<String> otlp) {
+    if (otlp.isEmpty()) {
+      return engine;
+    }
+    // never closed: the process ends by SIGKILL or with the JVM
+    dev.keel.observe.Telemetry telemetry =
+        dev.keel.observe.Telemetry.create(
+            otlp,
+            Duration.ofSeconds(1),
+            "keel-child-" + ProcessHandle.current().pid(),
+            dev.keel.redact.Redaction.secrets());
+    return engine.withObserver(telemetry.observer());
   }
 }

@@ -1,6 +1,7 @@
 package dev.keel.observe;
 
 import dev.keel.engine.EngineObserver;
+import dev.keel.json.JsonValue;
 import dev.keel.model.TokenUsage;
 import dev.keel.run.EventEnvelope;
 import dev.keel.run.RunEvent;
@@ -18,17 +19,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * Engine metrics in Micrometer: run outcomes, executions and resumes, latency histograms of steps,
- * model calls, tool calls, checkpoints and commits, tokens and cost by model, tool timeouts,
- * blocked tool calls, approval decisions and queue delay. Names follow Micrometer's dotted style;
- * the Prometheus registry renders them as {@code keel_..._total}, {@code _seconds_bucket} and so
- * on.
+ * Engine metrics in Micrometer: run outcomes, executions and resumes (and whether each resumed
+ * execution succeeded), latency histograms of steps, model calls, tool calls, checkpoints and
+ * commits, tokens and cost by model, provider fallbacks, tool timeouts, blocked tool calls,
+ * approval decisions and denials, and queue delay. Names follow Micrometer's dotted style; the
+ * Prometheus registry renders them as {@code keel_..._total}, {@code _seconds_bucket} and so on,
+ * the OTLP registry keeps the dots.
  */
 public final class MetricsObserver implements EngineObserver {
   private final MeterRegistry registry;
   private final InstantSource clock;
   private final Function<String, String> providerOf;
   private final Map<String, Long> lastModelEnd = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> resumed = new ConcurrentHashMap<>();
 
   /**
    * A metrics observer.
@@ -48,6 +51,7 @@ public final class MetricsObserver implements EngineObserver {
   public void executionStarted(RunState state, String workerId, long epoch) {
     String agent = state.header().agentName();
     boolean first = state.status() == RunStatus.QUEUED;
+    resumed.put(state.runId().value(), !first);
     counter("keel.executions.started", "agent", agent, "kind", first ? "first" : "resume")
         .increment();
     if (first) {
@@ -59,7 +63,13 @@ public final class MetricsObserver implements EngineObserver {
   @Override
   public void executionEnded(RunState state, String how) {
     lastModelEnd.remove(state.runId().value());
-    counter("keel.executions.ended", "agent", state.header().agentName(), "how", how).increment();
+    String agent = state.header().agentName();
+    counter("keel.executions.ended", "agent", agent, "how", how).increment();
+    if (Boolean.TRUE.equals(resumed.remove(state.runId().value()))) {
+      // a resumed execution succeeded if it got the run to an end or to a clean hand-back
+      boolean ok = how.equals("ended") || how.equals("released");
+      counter("keel.resumes", "agent", agent, "outcome", ok ? "success" : "failure").increment();
+    }
   }
 
   @Override
@@ -111,8 +121,14 @@ public final class MetricsObserver implements EngineObserver {
       switch (env.event()) {
         case RunEvent.ToolCallProposed p when p.verdict().equals("deny") ->
             counter("keel.tool.blocked", "tool", p.tool()).increment();
-        case RunEvent.ApprovalResolved r ->
-            counter("keel.approvals.decided", "decision", r.decision()).increment();
+        case RunEvent.ApprovalResolved r -> {
+          counter("keel.approvals.decided", "decision", r.decision()).increment();
+          if (r.decision().equals("denied")) {
+            counter("keel.approvals.denied", "agent", agent).increment();
+          }
+        }
+        case RunEvent.DecisionRecorded d when d.action().equals("model_routed") ->
+            fallback(d.summary());
         case RunEvent.ApprovalRequested a ->
             counter("keel.approvals.requested", "tool", a.tool()).increment();
         case RunEvent.BudgetExceeded b ->
@@ -123,6 +139,25 @@ public final class MetricsObserver implements EngineObserver {
         case RunEvent.RunTimedOut t -> outcome(agent, "timed_out");
         default -> {}
       }
+    }
+  }
+
+  /**
+   * Counts a provider fallback: a routing summary marked {@code fallback} (the answer did not come
+   * from the route's primary target) names the route, the primary and the target that answered.
+   */
+  private void fallback(JsonValue.JsonObject routing) {
+    if (routing.get("fallback").orElse(JsonValue.NULL) instanceof JsonValue.JsonBool b
+        && b.value()) {
+      counter(
+              "keel.model.fallbacks",
+              "route",
+              routing.string("route").orElse("unknown"),
+              "from",
+              routing.string("primary").orElse("unknown"),
+              "to",
+              routing.string("served_by").orElse("unknown"))
+          .increment();
     }
   }
 

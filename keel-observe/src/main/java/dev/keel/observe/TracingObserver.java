@@ -9,10 +9,14 @@ import dev.keel.run.EventEnvelope;
 import dev.keel.run.RunEvent;
 import dev.keel.run.RunState;
 import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.time.Instant;
@@ -68,7 +72,22 @@ public final class TracingObserver implements EngineObserver {
             .setAttribute(GenAi.TENANT, state.header().tenant())
             .setAttribute(GenAi.WORKER, workerId)
             .setAttribute(GenAi.EPOCH, epoch);
-    RunTraceIds.use(runId);
+    if (epoch > 1) {
+      // the previous execution's agent span: ended, or lost with a killed process, either way its
+      // children name it as their parent
+      b.addLink(
+          SpanContext.create(
+              RunTraceIds.of(runId),
+              RunTraceIds.agentSpan(runId, epoch - 1),
+              TraceFlags.getSampled(),
+              TraceState.getDefault()),
+          Attributes.of(
+              AttributeKey.stringKey("keel.link.type"),
+              "previous_execution",
+              GenAi.EPOCH,
+              epoch - 1));
+    }
+    RunTraceIds.use(runId, epoch);
     try {
       Span old = agents.put(runId, b.startSpan());
       if (old != null) {

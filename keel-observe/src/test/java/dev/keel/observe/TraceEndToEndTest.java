@@ -116,6 +116,17 @@ class TraceEndToEndTest {
       assertThat(agents).allMatch(s -> str(s, "gen_ai.conversation.id").equals(runId.value()));
       Set<ByteString> agentIds = new HashSet<>();
       agents.forEach(a -> agentIds.add(a.getSpanId()));
+      // Agent span ids are derived from run and lease epoch; the resumed one links to the crashed.
+      Span crashedAgent =
+          agents.stream().filter(a -> str(a, "keel.worker.id").equals("w1")).findFirst().get();
+      Span resumedAgent =
+          agents.stream().filter(a -> str(a, "keel.worker.id").equals("w2")).findFirst().get();
+      assertThat(hex(crashedAgent.getSpanId()))
+          .isEqualTo(RunTraceIds.agentSpan(runId.value(), num(crashedAgent, "keel.lease.epoch")));
+      assertThat(crashedAgent.getLinksList()).isEmpty();
+      assertThat(resumedAgent.getLinksList()).hasSize(1);
+      assertThat(resumedAgent.getLinks(0).getSpanId()).isEqualTo(crashedAgent.getSpanId());
+      assertThat(resumedAgent.getLinks(0).getTraceId()).isEqualTo(crashedAgent.getTraceId());
 
       // Model calls: three steps (tool, tool, answer), each a CLIENT child of an agent span.
       List<Span> chats = receiver.named("chat ");

@@ -203,7 +203,7 @@ public final class ApiServer implements AutoCloseable {
             "GET",
             "/v1/usage",
             read,
-            "Usage grouped by tenant, user, agent, model, tool or prompt_version",
+            "Usage grouped by tenant, user, agent, model, tool, skill or prompt_version",
             c::usage));
     t.add(
         new Route(

@@ -24,7 +24,7 @@ import java.util.TreeMap;
 final class CatalogRoutes {
   private static final Set<String> STATUSES = Set.of("pending", "approved", "denied", "expired");
   private static final Set<String> GROUPS =
-      Set.of("tenant", "user", "agent", "model", "tool", "prompt_version");
+      Set.of("tenant", "user", "agent", "model", "tool", "skill", "prompt_version");
   private final Engine engine;
   private final RunStore store;
   private final RunRoutes runs;
@@ -153,16 +153,29 @@ final class CatalogRoutes {
     }
   }
 
-  /** Sums recorded model-call costs and tool calls of the caller's tenant by a dimension. */
+  /**
+   * Sums the recorded model calls ({@code model.responded}: tokens and cost in integer
+   * micro-dollars) and first tool-call attempts of the caller's tenant, by one dimension, over the
+   * events recorded in {@code [from, to)}. A run's usage counts under each of its keys: under each
+   * skill it recorded ({@code versions.skills}, else the caller's {@code metadata.skill} tag), so
+   * skill groups may overlap; every other dimension partitions the calls, so its groups add up to
+   * the tenant's total.
+   */
   Reply usage(Call c) {
     String by = c.query("group_by").orElse("tenant");
     if (!GROUPS.contains(by)) {
       throw ApiException.invalid(
           "?group_by",
-          "must be one of tenant, user, agent, model, tool, prompt_version; got '" + by + "'");
+          "must be one of tenant, user, agent, model, tool, skill, prompt_version; got '"
+              + by
+              + "'");
     }
     Instant from = instant(c, "from").orElse(Instant.MIN);
     Instant to = instant(c, "to").orElse(Instant.MAX);
+    if (!from.isBefore(to)) {
+      throw ApiException.invalid("?to", "must be after ?from (" + from + "), got " + to);
+    }
+    // per group: model calls, tool calls, input tokens, output tokens, cost micros
     Map<String, long[]> groups = new TreeMap<>();
     // per group: the runs with model calls in range, and the cost of those that completed
     Map<String, java.util.Set<String>> runsOf = new TreeMap<>();
@@ -182,20 +195,31 @@ final class CatalogRoutes {
             continue;
           }
           if (e.event() instanceof RunEvent.ModelResponded m && !by.equals("tool")) {
-            long[] g =
-                groups.computeIfAbsent(key(by, h, m.response().model(), ""), k -> new long[5]);
+            for (String k : keys(by, h, m.response().model(), "")) {
+              long[] g = groups.computeIfAbsent(k, x -> new long[5]);
+              g[0]++;
+              g[2] += m.response().usage().inputTokens();
+              g[3] += m.response().usage().outputTokens();
+              g[4] += m.costMicros();
+              runsOf.computeIfAbsent(k, x -> new java.util.TreeSet<>()).add(r.runId().value());
+              if (r.status() == dev.keel.run.RunStatus.COMPLETED) {
+                completedOf
+                    .computeIfAbsent(k, x -> new java.util.TreeSet<>())
+                    .add(r.runId().value());
+                completedCost.computeIfAbsent(k, x -> new long[1])[0] += m.costMicros();
+              }
+            }
+          } else if (e.event() instanceof RunEvent.ModelResponded m) {
+            // by tool: the model calls are one group of their own
+            long[] g = groups.computeIfAbsent("(model calls)", x -> new long[5]);
             g[0]++;
             g[2] += m.response().usage().inputTokens();
             g[3] += m.response().usage().outputTokens();
             g[4] += m.costMicros();
-            String k = key(by, h, m.response().model(), "");
-            runsOf.computeIfAbsent(k, x -> new java.util.TreeSet<>()).add(r.runId().value());
-            if (r.status() == dev.keel.run.RunStatus.COMPLETED) {
-              completedOf.computeIfAbsent(k, x -> new java.util.TreeSet<>()).add(r.runId().value());
-              completedCost.computeIfAbsent(k, x -> new long[1])[0] += m.costMicros();
-            }
           } else if (e.event() instanceof RunEvent.ToolCallStarted t && t.attempt() == 1) {
-            groups.computeIfAbsent(key(by, h, "", t.tool()), k -> new long[5])[1]++;
+            for (String k : keys(by, h, "", t.tool())) {
+              groups.computeIfAbsent(k, x -> new long[5])[1]++;
+            }
           }
         }
         if (page.size() < 1000) {
@@ -205,40 +229,87 @@ final class CatalogRoutes {
     }
     List<JsonValue> data = new ArrayList<>();
     groups.forEach(
-        (k, g) ->
-            data.add(
-                JsonValue.object(
-                    by,
-                    k,
-                    "model_calls",
-                    g[0],
-                    "tool_calls",
-                    g[1],
-                    "input_tokens",
-                    g[2],
-                    "output_tokens",
-                    g[3],
-                    "cost_usd",
-                    Wire.usd(g[4]),
-                    "runs",
-                    (long) runsOf.getOrDefault(k, java.util.Set.of()).size(),
-                    "successful_runs",
-                    (long) completedOf.getOrDefault(k, java.util.Set.of()).size(),
-                    "cost_per_successful_run_usd",
-                    completedOf.getOrDefault(k, java.util.Set.of()).isEmpty()
-                        ? JsonValue.NULL
-                        : Wire.usd(completedCost.get(k)[0] / completedOf.get(k).size()))));
-    return Reply.ok(JsonValue.object("group_by", by, "data", data));
+        (k, g) -> {
+          java.util.Set<String> done = completedOf.getOrDefault(k, java.util.Set.of());
+          data.add(
+              JsonValue.object(
+                  by,
+                  k,
+                  "model_calls",
+                  g[0],
+                  "tool_calls",
+                  g[1],
+                  "input_tokens",
+                  g[2],
+                  "output_tokens",
+                  g[3],
+                  "cost_micros",
+                  g[4],
+                  "cost_usd",
+                  Wire.usd(g[4]),
+                  "runs",
+                  (long) runsOf.getOrDefault(k, java.util.Set.of()).size(),
+                  "successful_runs",
+                  (long) done.size(),
+                  "cost_per_successful_run_usd",
+                  done.isEmpty()
+                      ? JsonValue.NULL
+                      : Wire.usd(completedCost.get(k)[0] / done.size())));
+        });
+    return Reply.ok(
+        JsonValue.object(
+            "group_by",
+            by,
+            "from",
+            from.equals(Instant.MIN) ? JsonValue.NULL : JsonValue.of(from.toString()),
+            "to",
+            to.equals(Instant.MAX) ? JsonValue.NULL : JsonValue.of(to.toString()),
+            "data",
+            data));
   }
 
-  private static String key(String by, RunHeader h, String model, String tool) {
+  /** The groups a call of run {@code h} (to {@code model}, or of {@code tool}) counts under. */
+  private static List<String> keys(String by, RunHeader h, String model, String tool) {
     return switch (by) {
-      case "tenant" -> h.tenant();
-      case "agent" -> h.agentName();
-      case "model" -> model.isEmpty() ? "(none)" : model;
-      case "tool" -> tool.isEmpty() ? "(model calls)" : tool;
-      case "prompt_version" -> h.agentName() + "@" + h.agentVersion();
-      default -> h.metadata().string("user").orElse("(unknown)");
+      case "tenant" -> List.of(h.tenant());
+      case "agent" -> List.of(h.agentName());
+      case "model" -> List.of(model.isEmpty() ? "(tool calls)" : model);
+      case "tool" -> List.of(tool.isEmpty() ? "(model calls)" : tool);
+      case "prompt_version" ->
+          List.of(h.agentName() + "@" + h.versions().string("prompt").orElse("(unrecorded)"));
+      case "skill" -> skills(h);
+      default -> List.of(h.metadata().string("user").orElse("(unknown)"));
     };
+  }
+
+  /**
+   * A run's skills: {@code name@version} for each entry of its recorded {@code versions.skills} (a
+   * mapping of name to version, or a list of names), else its {@code metadata.skill} tag, else
+   * {@code (none)}.
+   */
+  private static List<String> skills(RunHeader h) {
+    List<String> out = new ArrayList<>();
+    switch (h.versions().get("skills").orElse(JsonValue.NULL)) {
+      case JsonValue.JsonObject o ->
+          o.members()
+              .forEach(
+                  (name, v) ->
+                      out.add(
+                          name
+                              + "@"
+                              + (v instanceof JsonValue.JsonString str
+                                  ? str.value()
+                                  : v.toString())));
+      case JsonValue.JsonArray a -> {
+        for (JsonValue v : a.items()) {
+          out.add(v instanceof JsonValue.JsonString str ? str.value() : v.toString());
+        }
+      }
+      default -> {}
+    }
+    if (out.isEmpty()) {
+      out.add(h.metadata().string("skill").orElse("(none)"));
+    }
+    return out;
   }
 }
