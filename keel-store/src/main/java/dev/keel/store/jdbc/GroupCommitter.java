@@ -71,6 +71,13 @@ final class GroupCommitter implements AutoCloseable {
       c.commit();
     }
 
+    /**
+     * Told that the batch's transaction on {@code c} was rolled back and will be attempted again,
+     * so per-transaction state (such as a tenant scope set with {@code set_config(..., true)}) is
+     * gone; nothing by default.
+     */
+    default void rolledBack(Connection c) {}
+
     /** Prepared statements kept across batches for this source's one connection, if any. */
     default @Nullable Map<String, PreparedStatement> statementCache() {
       return null;
@@ -347,6 +354,7 @@ final class GroupCommitter implements AutoCloseable {
         // One request failed: roll the whole attempt back and run the others again, each in its
         // own savepoint, so that only the failing request fails.
         c.rollback();
+        source.rolledBack(c);
         retries.increment();
         for (Request<?> r : batch) {
           Tx tx = r.tx;

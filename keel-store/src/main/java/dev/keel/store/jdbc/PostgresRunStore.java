@@ -97,6 +97,11 @@ public final class PostgresRunStore extends JdbcRunStore {
                 }
 
                 @Override
+                public void rolledBack(Connection c) {
+                  batchScope.remove(c); // the rollback undid the scope: set it again on rerun
+                }
+
+                @Override
                 public void release(Connection c, boolean broken) {
                   batchScope.remove(c);
                   if (broken) {
