@@ -62,11 +62,12 @@ public final class AgentFolder implements AgentCatalog, AutoCloseable {
           "output_schema",
           "acceptance_criteria",
           "max_reflections",
-          "max_repairs");
+          "max_repairs",
+          "ambiguity");
   private static final Set<String> BUDGET_KEYS =
       Set.of("max_steps", "max_model_calls", "max_tool_calls", "max_cost_usd", "max_duration_s");
   private static final Set<String> PROFILE_KEYS =
-      Set.of("max_chars", "structure", "approval_style");
+      Set.of("max_chars", "structure", "approval_style", "max_sentences", "modalities");
 
   private final Path dir;
   private final Set<String> knownTools;
@@ -319,6 +320,24 @@ public final class AgentFolder implements AgentCatalog, AutoCloseable {
               .orElse((int) d.maxDuration().toSeconds());
       b.budget(new Budget(steps, calls, toolCalls, cost, Duration.ofSeconds(secs)));
     }
+    Map<String, Object> ambiguity = p.optMap(root, "ambiguity", "", problems);
+    if (ambiguity != null) {
+      for (String k : ambiguity.keySet()) {
+        if (!k.equals("threshold")) {
+          problems.add(p.where("ambiguity." + k) + ": unknown key; known keys: [threshold]");
+        }
+      }
+      Object t = ambiguity.get("threshold");
+      if (t != null) {
+        if (t instanceof Number n
+            && new BigDecimal(n.toString()).signum() >= 0
+            && new BigDecimal(n.toString()).compareTo(BigDecimal.ONE) <= 0) {
+          b.ambiguityThreshold(new BigDecimal(n.toString()).doubleValue());
+        } else {
+          problems.add(p.where("ambiguity.threshold") + ": must be a number from 0 to 1");
+        }
+      }
+    }
     Map<String, Object> overrides = p.optMap(root, "approval_overrides", "", problems);
     if (overrides != null) {
       Map<String, String> o = new LinkedHashMap<>();
@@ -365,6 +384,16 @@ public final class AgentFolder implements AgentCatalog, AutoCloseable {
             p.optString(prof, "structure", key + ".", problems).orElse(dflt.structure());
         String style =
             p.optString(prof, "approval_style", key + ".", problems).orElse(dflt.approvalStyle());
+        int sentences = p.optInt(prof, "max_sentences", key + ".", 0, problems).orElse(0);
+        List<String> modalities = p.stringList(prof, "modalities", key + ".", problems);
+        for (int i = 0; i < modalities.size(); i++) {
+          if (!ResponseProfile.MODALITIES.contains(modalities.get(i))) {
+            problems.add(
+                p.where(key + ".modalities[" + i + "]")
+                    + ": must be one of "
+                    + new TreeMap<>(toMap(ResponseProfile.MODALITIES)).keySet());
+          }
+        }
         if (!ResponseProfile.STRUCTURES.contains(structure)) {
           problems.add(
               p.where(key + ".structure")
@@ -376,7 +405,16 @@ public final class AgentFolder implements AgentCatalog, AutoCloseable {
                   + ": must be one of "
                   + new TreeMap<>(toMap(ResponseProfile.APPROVAL_STYLES)).keySet());
         } else {
-          b.profile(e.getKey(), new ResponseProfile(max, structure, style));
+          b.profile(
+              e.getKey(),
+              new ResponseProfile(
+                  max,
+                  structure,
+                  style,
+                  sentences,
+                  modalities.isEmpty() || !ResponseProfile.MODALITIES.containsAll(modalities)
+                      ? Set.of("text")
+                      : new HashSet<>(modalities)));
         }
       }
     }

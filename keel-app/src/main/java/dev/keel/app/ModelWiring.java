@@ -160,6 +160,11 @@ final class ModelWiring {
       return new ModelCall(r.response(), routing(r), OptionalLong.of(r.costMicros()));
     }
 
+    @Override
+    public dev.keel.model.ModelLimits limits(String model) {
+      return gateway.limits();
+    }
+
     static JsonObject routing(GatewayResult r) {
       RouteDecision d = r.decision();
       String provider =

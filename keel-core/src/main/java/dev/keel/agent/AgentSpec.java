@@ -38,6 +38,9 @@ import java.util.TreeSet;
  * @param acceptanceCriteria what a draft answer must satisfy, checked by reflection
  * @param maxReflections how many reflection checks a run may make (0 turns reflection off)
  * @param maxRepairs how many times invalid output is sent back to the model for repair
+ * @param ambiguityThreshold the confidence (0 to 1) a candidate must reach for the run to act on it
+ *     alone; when the model or a tool reports several candidates and not exactly one reaches it,
+ *     the run asks a person to choose. 0 turns ambiguity routing off
  */
 public record AgentSpec(
     String name,
@@ -55,7 +58,8 @@ public record AgentSpec(
     Optional<JsonObject> outputSchema,
     List<String> acceptanceCriteria,
     int maxReflections,
-    int maxRepairs) {
+    int maxRepairs,
+    double ambiguityThreshold) {
 
   /** The capabilities an agent can declare. */
   public static final Set<String> CAPABILITIES = Set.of("plan", "ask_person", "finish", "spawn");
@@ -107,6 +111,51 @@ public record AgentSpec(
       throw new IllegalArgumentException(
           "agent " + name + ": max reflections and repairs must not be negative");
     }
+    if (!(ambiguityThreshold >= 0 && ambiguityThreshold <= 1)) {
+      throw new IllegalArgumentException(
+          "agent "
+              + name
+              + ": ambiguity threshold must be between 0 and 1, got "
+              + ambiguityThreshold);
+    }
+  }
+
+  /** The definition before ambiguity routing: no threshold. */
+  public AgentSpec(
+      String name,
+      String version,
+      String instructions,
+      String model,
+      List<String> tools,
+      Budget budget,
+      int maxOutputTokens,
+      String description,
+      String promptVersion,
+      Set<String> capabilities,
+      Map<String, String> approvalOverrides,
+      Map<String, ResponseProfile> responseProfiles,
+      Optional<JsonObject> outputSchema,
+      List<String> acceptanceCriteria,
+      int maxReflections,
+      int maxRepairs) {
+    this(
+        name,
+        version,
+        instructions,
+        model,
+        tools,
+        budget,
+        maxOutputTokens,
+        description,
+        promptVersion,
+        capabilities,
+        approvalOverrides,
+        responseProfiles,
+        outputSchema,
+        acceptanceCriteria,
+        maxReflections,
+        maxRepairs,
+        0);
   }
 
   /** The definition the engine had before versioned definitions: no extras. */
@@ -134,7 +183,8 @@ public record AgentSpec(
         Optional.empty(),
         List.of(),
         0,
-        1);
+        1,
+        0);
   }
 
   /** Starts a definition named {@code name}. */
@@ -174,21 +224,33 @@ public record AgentSpec(
     m.put("approval_overrides", new TreeMap<>(approvalOverrides));
     Map<String, Object> profiles = new TreeMap<>();
     responseProfiles.forEach(
-        (c, p) ->
-            profiles.put(
-                c,
-                JsonValue.object(
-                    "max_chars",
-                    (long) p.maxChars(),
-                    "structure",
-                    p.structure(),
-                    "approval_style",
-                    p.approvalStyle())));
+        (c, p) -> {
+          JsonObject o =
+              JsonValue.object(
+                  "max_chars",
+                  (long) p.maxChars(),
+                  "structure",
+                  p.structure(),
+                  "approval_style",
+                  p.approvalStyle());
+          if (!p.basic()) {
+            // only profiles that use the newer settings carry them, so older hashes stay stable
+            o =
+                o.with("max_sentences", JsonValue.of((long) p.maxSentences()))
+                    .with(
+                        "modalities",
+                        JsonValue.from(new ArrayList<>(new TreeSet<>(p.modalities()))));
+          }
+          profiles.put(c, o);
+        });
     m.put("response_profiles", profiles);
     outputSchema.ifPresent(s -> m.put("output_schema", s));
     m.put("acceptance_criteria", acceptanceCriteria);
     m.put("max_reflections", (long) maxReflections);
     m.put("max_repairs", (long) maxRepairs);
+    if (ambiguityThreshold > 0) {
+      m.put("ambiguity_threshold", ambiguityThreshold);
+    }
     return (JsonObject) JsonValue.from(m);
   }
 
@@ -215,6 +277,7 @@ public record AgentSpec(
     private List<String> acceptanceCriteria = List.of();
     private int maxReflections;
     private int maxRepairs = 1;
+    private double ambiguityThreshold;
 
     private Builder(String name) {
       this.name = name;
@@ -300,6 +363,12 @@ public record AgentSpec(
       return this;
     }
 
+    /** The ambiguity threshold (0 to 1; 0 turns ambiguity routing off). */
+    public Builder ambiguityThreshold(double t) {
+      this.ambiguityThreshold = t;
+      return this;
+    }
+
     /** The definition; its version is the explicit one or derived from its content hash. */
     public AgentSpec build() {
       AgentSpec draft = spec("0");
@@ -325,7 +394,8 @@ public record AgentSpec(
           outputSchema,
           acceptanceCriteria,
           maxReflections,
-          maxRepairs);
+          maxRepairs,
+          ambiguityThreshold);
     }
   }
 
@@ -347,6 +417,7 @@ public record AgentSpec(
         outputSchema,
         acceptanceCriteria,
         maxReflections,
-        maxRepairs);
+        maxRepairs,
+        ambiguityThreshold);
   }
 }

@@ -2,7 +2,6 @@ package dev.keel.engine;
 
 import dev.keel.agent.AgentSpec;
 import dev.keel.model.Message;
-import dev.keel.model.ModelRequest;
 import dev.keel.model.Pricing;
 import dev.keel.run.Budget;
 import dev.keel.run.PendingApproval;
@@ -71,6 +70,20 @@ final class AgentLoop {
     for (ToolCallState c : s.calls()) {
       if (c.status() == Status.UNKNOWN) {
         return new Next.AskAboutUnknown(c);
+      }
+    }
+    if (agent.ambiguityThreshold() > 0) {
+      for (ToolCallState c : s.calls()) {
+        if (c.status() == Status.SUCCEEDED
+            && !c.tool().startsWith("keel.")
+            && c.result().isPresent()) {
+          Optional<java.util.List<dev.keel.agent.Ambiguity.Candidate>> found =
+              dev.keel.agent.Ambiguity.inResult(c.result().get());
+          if (found.isPresent()
+              && dev.keel.agent.Ambiguity.ambiguous(found.get(), agent.ambiguityThreshold())) {
+            return new Next.AskAboutCandidates(c);
+          }
+        }
       }
     }
     if (!s.pendingSubruns().isEmpty()) {
@@ -168,6 +181,13 @@ final class AgentLoop {
       bytes += 16 + utf8(c.result().map(Object::toString).orElse(""));
     }
     bytes += utf8(s.loop().plan().toString()) + 1024L;
+    // the context pack's other parts: runtime rules, run state and budget, policy, contract,
+    // profile
+    bytes +=
+        utf8(dev.keel.agent.ContextAssembler.DEVELOPER)
+            + 1024L
+            + utf8(String.valueOf(agent.approvalOverrides()))
+            + agent.outputSchema().map(x -> utf8(x.toString())).orElse(0L);
     return bytes + 256L * agent.tools().size() + 1024L * agent.capabilities().size();
   }
 
@@ -186,26 +206,5 @@ final class AgentLoop {
 
   static String micros(long m) {
     return java.math.BigDecimal.valueOf(m, 6).stripTrailingZeros().toPlainString();
-  }
-
-  /** Builds the model request of the current step. */
-  static ModelRequest request(
-      RunState s, AgentSpec agent, java.util.List<ModelRequest.ToolSchema> tools) {
-    java.util.List<Message> messages = new java.util.ArrayList<>();
-    // One system message (some providers take only one): the instructions, the channel's
-    // response profile if the agent declares one, and the plan as it is now (after any edit).
-    StringBuilder system = new StringBuilder(agent.instructions());
-    if (agent.responseProfiles().containsKey(s.header().channel())) {
-      system
-          .append("\n\n")
-          .append(agent.profile(s.header().channel()).instruction(s.header().channel()));
-    }
-    if (!s.loop().plan().steps().isEmpty()) {
-      system.append("\n\n").append(s.loop().plan().describe());
-    }
-    messages.add(new Message.System(system.toString()));
-    messages.addAll(s.messages());
-    return new ModelRequest(
-        agent.model(), messages, tools, Optional.empty(), agent.maxOutputTokens());
   }
 }

@@ -33,6 +33,9 @@ public sealed interface Decision {
   /** The pseudo-tool that fails the run with a reason. */
   String FAIL = "keel.fail";
 
+  /** The pseudo-tool that reports candidates; a person chooses when none is clearly best. */
+  String CHOOSE = "keel.choose";
+
   /** The pseudo-tool that starts a sub-agent run and waits for it. */
   String SPAWN = dev.keel.run.RunState.SPAWN_TOOL;
 
@@ -105,6 +108,32 @@ public sealed interface Decision {
     @Override
     public String kind() {
       return "spawn";
+    }
+  }
+
+  /** Candidates reported with exactly one confident enough: it is chosen without a person. */
+  record Choose(int index, JsonObject arguments, JsonValue value, String confidence)
+      implements Decision {
+    @Override
+    public String kind() {
+      return "choose";
+    }
+  }
+
+  /**
+   * Candidates reported with not exactly one confident enough: a person chooses among {@code
+   * choices} instead of the agent guessing.
+   */
+  record Ambiguous(int index, JsonObject arguments, String question, List<String> choices)
+      implements Decision {
+    /** Copies the choices. */
+    public Ambiguous {
+      choices = List.copyOf(choices);
+    }
+
+    @Override
+    public String kind() {
+      return "ambiguity";
     }
   }
 
@@ -212,6 +241,25 @@ public sealed interface Decision {
           yield new Spawn(
               i, child, goal, budget.map(JsonObject.class::cast).orElse(JsonValue.EMPTY_OBJECT));
         }
+        case CHOOSE -> {
+          if (agent.ambiguityThreshold() <= 0) {
+            yield new CallTool(i, call);
+          }
+          List<dev.keel.agent.Ambiguity.Candidate> candidates =
+              dev.keel.agent.Ambiguity.read(
+                  a.get("candidates")
+                      .orElseThrow(() -> new IllegalArgumentException("candidates: required")));
+          if (candidates.size() < 2) {
+            throw new IllegalArgumentException("candidates: report at least two");
+          }
+          String question = a.string("question").filter(q -> !q.isBlank()).orElse("Which one?");
+          Optional<dev.keel.agent.Ambiguity.Candidate> sole =
+              dev.keel.agent.Ambiguity.sole(candidates, agent.ambiguityThreshold());
+          if (sole.isPresent()) {
+            yield new Choose(i, a, sole.get().value(), sole.get().confidence().toPlainString());
+          }
+          yield new Ambiguous(i, a, question, dev.keel.agent.Ambiguity.choices(candidates));
+        }
         case FAIL -> {
           if (!agent.can("finish")) {
             yield new CallTool(i, call);
@@ -290,6 +338,42 @@ public sealed interface Decision {
                       "choices",
                           JsonValue.object(
                               "type", "array", "items", JsonValue.object("type", "string"))))));
+    }
+    if (agent.ambiguityThreshold() > 0) {
+      out.add(
+          new ModelRequest.ToolSchema(
+              CHOOSE,
+              "When several candidates could be meant (orders, accounts, people), report them"
+                  + " with your confidence in each instead of guessing. If exactly one reaches the"
+                  + " confidence threshold it is chosen; otherwise a person chooses. The choice"
+                  + " comes back as this call's result.",
+              JsonValue.object(
+                  "type",
+                  "object",
+                  "required",
+                  List.of("candidates"),
+                  "properties",
+                  JsonValue.object(
+                      "question", JsonValue.object("type", "string"),
+                      "candidates",
+                          JsonValue.object(
+                              "type",
+                              "array",
+                              "minItems",
+                              2L,
+                              "items",
+                              JsonValue.object(
+                                  "type",
+                                  "object",
+                                  "required",
+                                  List.of("value", "confidence"),
+                                  "properties",
+                                  JsonValue.object(
+                                      "value", JsonValue.object(),
+                                      "confidence",
+                                          JsonValue.object(
+                                              "type", "number", "minimum", 0L, "maximum", 1L),
+                                      "label", JsonValue.object("type", "string"))))))));
     }
     if (agent.can("spawn")) {
       out.add(

@@ -54,4 +54,7 @@ sealed interface Next {
 
   /** Ask a person about a call whose outcome is unknown. */
   record AskAboutUnknown(ToolCallState call) implements Next {}
+
+  /** Ask a person to choose among the candidates a tool's result reported. */
+  record AskAboutCandidates(ToolCallState call) implements Next {}
 }

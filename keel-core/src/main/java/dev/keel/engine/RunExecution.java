@@ -222,7 +222,9 @@ public final class RunExecution {
     Next next = AgentLoop.decide(state, agent, e.pricing().apply(agent.model()), now);
     switch (next) {
       case Next.Done d -> {
-        flush(Disposition.RELEASE, false);
+        if (!(leaseLost && pending.isEmpty())) {
+          flush(Disposition.RELEASE, false); // an ending inside a step has released the run already
+        }
         return false;
       }
       case Next.Start s -> {
@@ -273,6 +275,7 @@ public final class RunExecution {
       case Next.ExecuteTool x -> execute(x.call());
       case Next.ResumeStarted x -> resumeStarted(x.call());
       case Next.AskAboutUnknown x -> askAboutUnknown(x.call());
+      case Next.AskAboutCandidates x -> askAboutCandidates(x.call(), agent.ambiguityThreshold());
       case Next.AwaitSubruns a -> {
         return awaitSubruns(a);
       }
@@ -334,6 +337,25 @@ public final class RunExecution {
     ensureLease();
     RunEvent.ModelRequested requested = state.pendingModel().orElseThrow();
     String tenant = state.header().tenant();
+    dev.keel.agent.ContextPack pack = ContextAudit.pack(e, state, agent, bound());
+    if (!pack.fits()) {
+      record(
+          new RunEvent.RunFailed(
+              "context_overflow",
+              "step "
+                  + requested.step()
+                  + " needs "
+                  + pack.tokens()
+                  + " input tokens even with older history left out ("
+                  + pack.refs().get("tokenizer").orElseThrow()
+                  + "), and the model's window of "
+                  + pack.refs().get("window").orElseThrow()
+                  + " leaves "
+                  + pack.available()
+                  + " after the output allowance"));
+      flush(Disposition.RELEASE, false);
+      return;
+    }
     String reservation = runId.value() + ":" + requested.step();
     if (!e.costs().reserve(tenant, runId.value(), reservation, requested.reservedMicros())) {
       String detail =
@@ -345,7 +367,7 @@ public final class RunExecution {
       flush(Disposition.RELEASE, false);
       return;
     }
-    ModelRequest request = AgentLoop.request(state, agent, toolSchemas(agent));
+    ModelRequest request = pack.request();
     ModelResponse response = null;
     long began = e.ticker().getAsLong();
     int attempts = 0;
@@ -413,11 +435,9 @@ public final class RunExecution {
                     "tools", calls.stream().map(ToolCallRequest::name).toList(),
                     "decisions", decisions.stream().map(Decision::kind).toList(),
                     "context",
-                        JsonValue.object(
-                            "messages",
-                            (long) request.messages().size(),
-                            "chain",
-                            state.chainHash()),
+                        pack.refs()
+                            .with("messages", JsonValue.of((long) request.messages().size()))
+                            .with("chain", JsonValue.of(state.chainHash())),
                     "cost_micros", cost)
                 .with("checks", JsonValue.from(DecisionChecks.of(state, agent, calls)))));
     for (Decision d : decisions) {
@@ -467,31 +487,13 @@ public final class RunExecution {
                   new dev.keel.run.Plan(state.loop().plan().revision() + 1, u.steps()).toJson(),
                   "agent",
                   0));
-      case Decision.AskPerson q -> {
-        String callId = RunState.callId(step, q.index());
-        JsonValue.JsonObject args =
-            JsonValue.object("question", q.question(), "choices", q.choices());
-        record(
-            new RunEvent.ToolCallProposed(
-                step,
-                callId,
-                Decision.ASK_PERSON,
-                "",
-                args,
-                "approval",
-                "the agent asks a person"));
-        record(
-            new RunEvent.ApprovalRequested(
-                e.ids().next("apr"),
-                "question",
-                callId,
-                Decision.ASK_PERSON,
-                args,
-                Hashes.of(args),
-                0,
-                q.question(),
-                e.clock().instant().plus(e.config().approvalTtl())));
-      }
+      case Decision.AskPerson q ->
+          askPerson(
+              step,
+              q.index(),
+              Decision.ASK_PERSON,
+              JsonValue.object("question", q.question(), "choices", q.choices()),
+              q.question());
       case Decision.Finish f ->
           record(
               new RunEvent.AnswerDrafted(
@@ -502,6 +504,21 @@ public final class RunExecution {
         }
       }
       case Decision.Spawn x -> spawn(step, x, agent);
+      case Decision.Choose c ->
+          record(
+              new RunEvent.CandidateChosen(
+                  step,
+                  RunState.callId(step, c.index()),
+                  c.arguments(),
+                  c.value(),
+                  c.confidence()));
+      case Decision.Ambiguous q ->
+          askPerson(
+              step,
+              q.index(),
+              Decision.CHOOSE,
+              q.arguments().with("choices", JsonValue.from(q.choices())),
+              q.question());
       case Decision.Invalid x ->
           record(
               new RunEvent.ToolCallProposed(
@@ -513,6 +530,46 @@ public final class RunExecution {
                   "deny",
                   x.reason()));
     }
+  }
+
+  private void askPerson(
+      int step, int index, String tool, JsonValue.JsonObject args, String question) {
+    String callId = RunState.callId(step, index);
+    record(
+        new RunEvent.ToolCallProposed(
+            step, callId, tool, "", args, "approval", "the agent asks a person"));
+    record(
+        new RunEvent.ApprovalRequested(
+            e.ids().next("apr"),
+            "question",
+            callId,
+            tool,
+            args,
+            Hashes.of(args),
+            0,
+            question,
+            e.clock().instant().plus(e.config().approvalTtl())));
+  }
+
+  /** A tool reported several candidates and none is clearly meant: a person chooses. */
+  private void askAboutCandidates(ToolCallState call, double threshold) {
+    List<dev.keel.agent.Ambiguity.Candidate> candidates =
+        dev.keel.agent.Ambiguity.inResult(call.result().orElseThrow()).orElseThrow();
+    String question = dev.keel.agent.Ambiguity.question(call.tool(), candidates, threshold);
+    JsonValue.JsonObject args =
+        JsonValue.object(
+            "question", question, "choices", dev.keel.agent.Ambiguity.choices(candidates));
+    record(
+        new RunEvent.ApprovalRequested(
+            e.ids().next("apr"),
+            "question",
+            call.callId(),
+            call.tool(),
+            args,
+            Hashes.of(args),
+            0,
+            question,
+            e.clock().instant().plus(e.config().approvalTtl())));
   }
 
   /**
@@ -736,29 +793,24 @@ public final class RunExecution {
     if (agent.outputSchema().isPresent()) {
       List<String> errors = e.outputs().violations(agent.outputSchema().get(), o.data());
       if (!errors.isEmpty()) {
-        int attempt = state.loop().repairs() + 1;
-        boolean last = attempt > agent.maxRepairs();
-        record(
-            new RunEvent.OutputChecked(
-                "contract",
-                attempt,
-                false,
-                JsonValue.object(
-                    "passed", false, "issues", errors, "next_action", last ? "fail" : "repair"),
-                dev.keel.model.TokenUsage.ZERO,
-                0));
-        if (last) {
-          record(
-              new RunEvent.RunFailed(
-                  "output_invalid",
-                  "the output does not match the agent's output schema after "
-                      + agent.maxRepairs()
-                      + " repair attempt(s): "
-                      + String.join("; ", errors)));
-          flush(Disposition.RELEASE, false);
-          return false;
-        }
-        return true;
+        return repairOrFail(
+            agent,
+            "contract",
+            "output_invalid",
+            "the output does not match the agent's output schema",
+            errors);
+      }
+    }
+    String channel = state.header().channel();
+    if (agent.responseProfiles().containsKey(channel)) {
+      List<String> errors = agent.profile(channel).violations(o.text());
+      if (!errors.isEmpty()) {
+        return repairOrFail(
+            agent,
+            "profile",
+            "profile_violated",
+            "the answer does not fit the " + channel + " channel's response profile",
+            errors);
       }
     }
     if (o.reflectAttempt() > 0) {
@@ -766,6 +818,36 @@ public final class RunExecution {
     }
     record(new RunEvent.OutputRecorded(JsonValue.object("text", o.text(), "data", o.data())));
     flush(Disposition.KEEP, false);
+    return true;
+  }
+
+  /** Records a failed mechanical check: the draft goes back for repair, or the run fails. */
+  private boolean repairOrFail(
+      AgentSpec agent, String check, String code, String what, List<String> errors)
+      throws InterruptedException {
+    int attempt = state.loop().repairs() + 1;
+    boolean last = attempt > agent.maxRepairs();
+    record(
+        new RunEvent.OutputChecked(
+            check,
+            attempt,
+            false,
+            JsonValue.object(
+                "passed", false, "issues", errors, "next_action", last ? "fail" : "repair"),
+            dev.keel.model.TokenUsage.ZERO,
+            0));
+    if (last) {
+      record(
+          new RunEvent.RunFailed(
+              code,
+              what
+                  + " after "
+                  + agent.maxRepairs()
+                  + " repair attempt(s): "
+                  + String.join("; ", errors)));
+      flush(Disposition.RELEASE, false);
+      return false;
+    }
     return true;
   }
 
@@ -812,20 +894,6 @@ public final class RunExecution {
     }
     flush(Disposition.KEEP, false);
     return true;
-  }
-
-  private List<ModelRequest.ToolSchema> toolSchemas(AgentSpec agent) {
-    List<ModelRequest.ToolSchema> out = new ArrayList<>(Decision.pseudoTools(agent));
-    for (String name : agent.tools()) {
-      bound()
-          .tools()
-          .find(name)
-          .map(Tool::spec)
-          .ifPresent(
-              s ->
-                  out.add(new ModelRequest.ToolSchema(s.name(), s.description(), s.inputSchema())));
-    }
-    return out;
   }
 
   private void propose(int step, int index, ToolCallRequest call, AgentSpec agent) {

@@ -94,6 +94,21 @@ public final class Runs {
           Optional.of(key));
     }
 
+    /** A copy for {@code c}hannel ({@code api}, {@code web}, {@code cli}, {@code voice}, ...). */
+    public Request withChannel(String c) {
+      return new Request(
+          tenant,
+          agent,
+          agentVersion,
+          input,
+          budget,
+          c,
+          threadId,
+          parentRunId,
+          metadata,
+          idempotencyKey);
+    }
+
     /** A copy with a budget. */
     public Request withBudget(Budget b) {
       return new Request(

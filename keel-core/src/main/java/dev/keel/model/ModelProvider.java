@@ -27,4 +27,13 @@ public interface ModelProvider {
     return new ModelCall(
         complete(request), dev.keel.json.JsonValue.EMPTY_OBJECT, java.util.OptionalLong.empty());
   }
+
+  /**
+   * The context window and tokenizer of the model a request for {@code model} may reach; the engine
+   * fits each step's context pack to them. The default is {@link ModelLimits#DEFAULT}; a routing
+   * provider reports the smallest window of the targets it may use.
+   */
+  default ModelLimits limits(String model) {
+    return ModelLimits.DEFAULT;
+  }
 }

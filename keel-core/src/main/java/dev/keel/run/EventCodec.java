@@ -177,6 +177,13 @@ public final class EventCodec {
         m.put("by", p.by());
         m.put("signal_seq", p.signalSeq());
       }
+      case RunEvent.CandidateChosen c -> {
+        m.put("step", (long) c.step());
+        m.put("call_id", c.callId());
+        m.put("arguments", c.arguments());
+        m.put("chosen", c.chosen());
+        m.put("confidence", c.confidence());
+      }
       case RunEvent.AnswerDrafted a -> {
         m.put("step", (long) a.step());
         m.put("call_id", a.callId());
@@ -311,6 +318,13 @@ public final class EventCodec {
               f.obj("plan"),
               f.str("by", ""),
               f.num("signal_seq", 0));
+      case "candidate.chosen" ->
+          new RunEvent.CandidateChosen(
+              f.integer("step"),
+              f.str("call_id"),
+              f.obj("arguments", JsonValue.EMPTY_OBJECT),
+              f.value("chosen"),
+              f.str("confidence", ""));
       case "answer.drafted" ->
           new RunEvent.AnswerDrafted(
               f.integer("step"),

@@ -387,4 +387,18 @@ public sealed interface RunEvent {
       return "subrun.finished";
     }
   }
+
+  /**
+   * The agent reported candidates ({@code keel.choose}) and exactly one reached the agent's
+   * ambiguity threshold, so it was chosen without asking a person. {@code arguments} are the
+   * call's; {@code chosen} is the candidate's value.
+   */
+  record CandidateChosen(
+      int step, String callId, JsonObject arguments, JsonValue chosen, String confidence)
+      implements RunEvent {
+    @Override
+    public String type() {
+      return "candidate.chosen";
+    }
+  }
 }

@@ -445,6 +445,15 @@ public record RunState(
                     JsonValue.object("ok", true, "revision", (long) plan.revision())));
           }
         }
+        case RunEvent.CandidateChosen c ->
+            calls.add(
+                pseudoCall(
+                    c.callId(),
+                    c.step(),
+                    "keel.choose",
+                    c.arguments(),
+                    JsonValue.object(
+                        "chosen", c.chosen(), "confidence", c.confidence(), "chosen_by", "agent")));
         case RunEvent.AnswerDrafted a -> {
           finalAnswer = Optional.of(a.text());
           loop = loop.withDraft(Optional.of(a.data()), a.callId());
@@ -541,11 +550,15 @@ public record RunState(
         return;
       }
       String callId = loop.draftCallId();
-      String type = reflection ? "acceptance_failed" : "output_invalid";
+      boolean profile = c.check().equals("profile");
+      String type =
+          reflection ? "acceptance_failed" : profile ? "profile_violated" : "output_invalid";
       String message =
           (reflection
                   ? "the draft answer does not meet the acceptance criteria: "
-                  : "the answer does not match the output contract: ")
+                  : profile
+                      ? "the answer does not fit the channel's response profile: "
+                      : "the answer does not match the output contract: ")
               + c.result().get("issues").map(Object::toString).orElse("[]")
               + "; fix it and finish again";
       if (!callId.isEmpty() && calls.stream().anyMatch(x -> x.callId().equals(callId))) {
@@ -626,6 +639,28 @@ public record RunState(
     }
 
     private void answerQuestion(ApprovalResolved r, String callId) {
+      Optional<JsonValue> toolData = call(callId).result();
+      if (toolData.isPresent() && toolData.get() instanceof JsonObject data) {
+        // A tool reported ambiguous candidates: its data stays, the person's choice joins it.
+        JsonValue chosen =
+            r.decision().equals("approved")
+                ? r.arguments()
+                    .flatMap(a -> a.get("answer"))
+                    .orElse(r.comment().isEmpty() ? JsonValue.NULL : JsonValue.of(r.comment()))
+                : JsonValue.NULL;
+        JsonObject merged =
+            data.with("chosen", chosen)
+                .with(
+                    "chosen_by",
+                    JsonValue.of(
+                        switch (r.decision()) {
+                          case "approved" -> r.decidedBy();
+                          case "denied" -> "nobody: a person declined to choose";
+                          default -> "nobody: the question expired";
+                        }));
+        replaceCall(callId, c -> c.settled(Status.SUCCEEDED, merged));
+        return;
+      }
       switch (r.decision()) {
         case "approved" -> {
           JsonValue answer =

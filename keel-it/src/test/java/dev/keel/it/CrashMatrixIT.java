@@ -63,7 +63,7 @@ class CrashMatrixIT {
     for (String store : List.of("sqlite", "postgres")) {
       for (CrashPoint p : CrashPoint.values()) {
         // B13-B17 (plans, questions, output checks, sub-agents) are reached only by agents that
-        // use those decisions; they are crashed in process by DecisionLoopTest and SubAgentTest.
+        // use those decisions: AgentCrashMatrixIT kills a worker JVM at each of them.
         if (p.compareTo(CrashPoint.B12_LEASE_HANDOVER) <= 0) {
           out.add(Arguments.of(store, p));
         }

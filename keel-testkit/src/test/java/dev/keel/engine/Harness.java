@@ -63,13 +63,26 @@ final class Harness {
       Budget budget,
       FaultInjector faults,
       StoreFactory stores) {
+    this(model, custom, budget, faults, stores, List.of());
+  }
+
+  /** A harness with {@code extra} tools besides the shop's. */
+  Harness(
+      ModelProvider model,
+      @org.jspecify.annotations.Nullable List<AgentSpec> custom,
+      Budget budget,
+      FaultInjector faults,
+      StoreFactory stores,
+      List<Tool> extra) {
     store = stores.create(clock);
     List<Tool> tools =
-        List.of(
-            tool("shop.lookup", 0, Idempotency.NATURAL, UnknownOutcomePolicy.FAIL),
-            tool("shop.charge", 3, Idempotency.KEYED, UnknownOutcomePolicy.ASK_PERSON),
-            tool("shop.email", 2, Idempotency.NONE, UnknownOutcomePolicy.ASK_PERSON),
-            tool("shop.push", 2, Idempotency.NONE, UnknownOutcomePolicy.FAIL));
+        new java.util.ArrayList<>(
+            List.of(
+                tool("shop.lookup", 0, Idempotency.NATURAL, UnknownOutcomePolicy.FAIL),
+                tool("shop.charge", 3, Idempotency.KEYED, UnknownOutcomePolicy.ASK_PERSON),
+                tool("shop.email", 2, Idempotency.NONE, UnknownOutcomePolicy.ASK_PERSON),
+                tool("shop.push", 2, Idempotency.NONE, UnknownOutcomePolicy.FAIL)));
+    tools.addAll(extra);
     AgentSpec agent =
         custom != null
             ? custom.getFirst()

@@ -88,6 +88,26 @@ public final class ModelGateway implements AutoCloseable {
     executor.close();
   }
 
+  /**
+   * The context limits a call through this gateway must respect: the smallest context window of any
+   * target a route may reach (a fallback may land on it), and a tokenizer that counts at least as
+   * many tokens as each of those targets' families does.
+   */
+  public dev.keel.model.ModelLimits limits() {
+    int window = Integer.MAX_VALUE;
+    java.util.Map<String, dev.keel.model.Tokenizer> tokenizers = new java.util.TreeMap<>();
+    for (ModelTarget t : router.routedTargets()) {
+      window = Math.min(window, t.contextWindow());
+      dev.keel.model.Tokenizer tk = dev.keel.models.FamilyTokenizers.forModel(t.model());
+      tokenizers.putIfAbsent(tk.name(), tk);
+    }
+    if (tokenizers.isEmpty()) {
+      return dev.keel.model.ModelLimits.DEFAULT;
+    }
+    return new dev.keel.model.ModelLimits(
+        window, dev.keel.models.FamilyTokenizers.largestOf(tokenizers.values()));
+  }
+
   /** The breaker guarding {@code provider}, if it has one. */
   public Optional<CircuitBreaker> breaker(String provider) {
     return Optional.ofNullable(breakers.get(provider));

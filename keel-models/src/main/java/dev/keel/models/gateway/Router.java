@@ -53,6 +53,17 @@ public final class Router {
     }
   }
 
+  /** The model targets the routes' tiers name. */
+  public java.util.Collection<ModelTarget> routedTargets() {
+    java.util.Map<String, ModelTarget> used = new java.util.TreeMap<>();
+    for (Route r : routes) {
+      for (Tier t : r.tiers()) {
+        used.put(t.targetId(), targets.get(t.targetId()));
+      }
+    }
+    return used.values();
+  }
+
   /** The price table the router reserves costs with. */
   public PriceTable prices() {
     return prices;
