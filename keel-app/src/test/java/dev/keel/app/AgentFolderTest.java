@@ -206,7 +206,7 @@ class AgentFolderTest {
       assertThat(runs.state(first).header().agentVersion()).isEqualTo(v1);
       assertThat(runs.state(second).header().agentVersion()).isEqualTo(v2);
       assertThat(seen)
-          .extracting(r -> ((Message.System) r.messages().getFirst()).text())
+          .extracting(r -> ((Message.System) r.messages().getFirst()).text().split("\n\n")[0])
           .containsExactlyInAnyOrder("Version one.", "Version two.");
       RunEvent.RunCreated created = (RunEvent.RunCreated) firstEvent(store, first).event();
       assertThat(created.versions().string("agent")).contains(v1);
