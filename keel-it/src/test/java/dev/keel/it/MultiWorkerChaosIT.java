@@ -33,6 +33,8 @@ import org.junit.jupiter.api.Test;
  * exactly once; an unkeyed call caught in a kill becomes outcome_unknown and is never repeated.
  */
 class MultiWorkerChaosIT {
+  private static final int RUNS = 300;
+
   @Test
   void workersKilledAtRandomLoseNoRunAndRepeatNoEffect() throws Exception {
     String url = Databases.fresh("postgres");
@@ -49,7 +51,7 @@ class MultiWorkerChaosIT {
             Child.start(url, ledger.url(), "none", Long.toString(lease.toMillis()), "0", "worker"));
       }
       List<RunId> runs = new ArrayList<>();
-      for (int i = 0; i < 300; i++) {
+      for (int i = 0; i < RUNS; i++) {
         runs.add(
             new Runs(engine)
                 .create(
@@ -79,7 +81,7 @@ class MultiWorkerChaosIT {
               Child.start(
                   url, ledger.url(), "none", Long.toString(lease.toMillis()), "0", "worker"));
           kills++;
-          nextKill = System.nanoTime() + Duration.ofMillis(500 + rnd.nextInt(1500)).toNanos();
+          nextKill = System.nanoTime() + Duration.ofMillis(300 + rnd.nextInt(700)).toNanos();
         }
         for (ApprovalRecord a : store.approvals("t1", Optional.of("pending"), 200)) {
           store.decide(
@@ -112,8 +114,8 @@ class MultiWorkerChaosIT {
         }
       }
       System.out.printf(
-          "chaos: 300 runs, 3 workers, %d kills, %d unknown outcomes settled by a person, seed %d%n",
-          kills, unknown, seed);
+          "chaos: %d runs, 3 workers, %d kills, %d unknown outcomes settled by a person, seed %d%n",
+          RUNS, kills, unknown, seed);
       assertThat(kills).isGreaterThan(0);
     } finally {
       for (Child w : workers) {
