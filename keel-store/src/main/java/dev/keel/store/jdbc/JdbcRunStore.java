@@ -408,20 +408,7 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           int i = 0;
           ps.setString(++i, s.status().wire());
           ps.setString(++i, s.phase().wire());
-          ps.setInt(++i, s.step());
-          ps.setLong(++i, s.lastSeq());
-          ps.setString(++i, s.chainHash());
-          ps.setInt(++i, s.usage().modelCalls());
-          ps.setInt(++i, s.usage().toolCalls());
-          ps.setLong(++i, s.usage().inputTokens());
-          ps.setLong(++i, s.usage().outputTokens());
-          ps.setLong(++i, s.usage().costMicros());
-          ps.setString(++i, s.output().map(JsonObject::toString).orElse(null));
-          ps.setString(
-              ++i,
-              s.error()
-                  .map(e -> JsonValue.object("code", e.code(), "message", e.message()).toString())
-                  .orElse(null));
+          i = bindProgress(ps, i, s);
           ps.setInt(++i, terminal ? 1 : 0);
           ps.setInt(++i, release ? 1 : 0);
           ps.setInt(++i, release ? 1 : 0);
@@ -495,12 +482,11 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     return null;
   }
 
-  /** Binds {@link #fenceKeepSql} for {@code a}. */
-  private static void bindKeep(PreparedStatement ps, Append a) throws SQLException {
-    RunState s = a.stateAfter();
-    Lease lease = a.lease();
-    int i = 0;
-    ps.setString(++i, s.phase().wire());
+  /**
+   * Binds a run's progress columns (step through error) after parameter {@code i}, in the order
+   * both fence statements name them; returns the last parameter bound.
+   */
+  private static int bindProgress(PreparedStatement ps, int i, RunState s) throws SQLException {
     ps.setInt(++i, s.step());
     ps.setLong(++i, s.lastSeq());
     ps.setString(++i, s.chainHash());
@@ -515,6 +501,16 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
         s.error()
             .map(e -> JsonValue.object("code", e.code(), "message", e.message()).toString())
             .orElse(null));
+    return i;
+  }
+
+  /** Binds {@link #fenceKeepSql} for {@code a}. */
+  private static void bindKeep(PreparedStatement ps, Append a) throws SQLException {
+    RunState s = a.stateAfter();
+    Lease lease = a.lease();
+    int i = 0;
+    ps.setString(++i, s.phase().wire());
+    i = bindProgress(ps, i, s);
     ps.setLong(++i, a.leaseTime().toMillis());
     ps.setString(++i, lease.runId().value());
     ps.setString(++i, lease.workerId());
