@@ -12,13 +12,21 @@ import dev.keel.store.CreateResult;
 import dev.keel.store.Loaded;
 import dev.keel.store.NewRun;
 import dev.keel.store.RecordedEvent;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 
 /** Creates runs and reads their state; the entry point the API and CLI share. */
 public final class Runs {
+  private static final int VERSIONS_CACHED = 256;
   private final Engine engine;
+  // The versions object of each agent definition seen, by identity: computing it hashes the whole
+  // canonical definition, the largest CPU cost of a create. A reloaded definition is a new object.
+  private final Map<AgentSpec, JsonObject> versions = new IdentityHashMap<>();
+  private final ReentrantLock versionsLock = new ReentrantLock();
 
   /** Creates the facade over {@code engine}. */
   public Runs(Engine engine) {
@@ -131,6 +139,31 @@ public final class Runs {
    * @throws IllegalArgumentException if the agent or version is unknown
    */
   public CreateResult create(Request r) {
+    return createWithState(r).result();
+  }
+
+  /**
+   * A create's outcome with the state the run was created in.
+   *
+   * @param result the store's answer
+   * @param initial the state of the new run right after its creation (before any worker touched
+   *     it); empty when the store found an existing run with the same idempotency key
+   */
+  public record Created(CreateResult result, Optional<RunState> initial) {
+    /** Checks the fields are present. */
+    public Created {
+      Objects.requireNonNull(result, "result");
+      Objects.requireNonNull(initial, "initial");
+    }
+  }
+
+  /**
+   * Creates a run like {@link #create} and also returns the state it was created in, so a caller
+   * can answer without reading the run back.
+   *
+   * @throws IllegalArgumentException if the agent or version is unknown
+   */
+  public Created createWithState(Request r) {
     AgentSpec agent =
         (r.agentVersion().isPresent()
                 ? engine.agents().find(r.agent(), r.agentVersion().get())
@@ -155,10 +188,37 @@ public final class Runs {
             r.parentRunId(),
             (dev.keel.json.JsonValue.JsonObject) engine.redaction().redact(r.metadata()),
             Optional.empty(),
-            versions(agent));
+            cachedVersions(agent));
     EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
     RecordedEvent first = new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env));
-    return engine.store().create(new NewRun(id, r.tenant(), r.idempotencyKey(), first));
+    CreateResult result =
+        engine.store().create(new NewRun(id, r.tenant(), r.idempotencyKey(), first));
+    return new Created(
+        result, result.existing() ? Optional.empty() : Optional.of(RunState.initial(env)));
+  }
+
+  /** {@link #versions} of {@code agent}, computed once per definition object. */
+  private JsonObject cachedVersions(AgentSpec agent) {
+    versionsLock.lock();
+    try {
+      JsonObject v = versions.get(agent);
+      if (v != null) {
+        return v;
+      }
+    } finally {
+      versionsLock.unlock();
+    }
+    JsonObject v = versions(agent);
+    versionsLock.lock();
+    try {
+      if (versions.size() >= VERSIONS_CACHED) {
+        versions.clear();
+      }
+      versions.put(agent, v);
+    } finally {
+      versionsLock.unlock();
+    }
+    return v;
   }
 
   /**

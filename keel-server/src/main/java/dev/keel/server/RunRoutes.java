@@ -154,13 +154,14 @@ final class RunRoutes {
             metadata,
             Optional.ofNullable(c.ctx().header("Idempotency-Key")).filter(k -> !k.isEmpty()));
     Optional<String> slot = admission.admit(c.key());
-    CreateResult r;
+    Runs.Created made;
     try {
-      r = runs.create(req);
+      made = runs.createWithState(req);
     } catch (RuntimeException x) {
       admission.abandoned(slot);
       throw x;
     }
+    CreateResult r = made.result();
     if (webhook.isPresent()) {
       services
           .webhooks()
@@ -168,7 +169,11 @@ final class RunRoutes {
           .subscribe(c.tenant(), r.runId(), webhook.get(), java.time.Instant.now());
     }
     admission.created(c.key(), slot, r);
-    return new Reply(r.existing() ? 200 : 201, runJson(r.runId()));
+    // A new run is answered from the state it was created in (updated_at = created_at), without
+    // reading it back; an existing one (same Idempotency-Key) is read as it is now.
+    return made.initial()
+        .map(s -> new Reply(201, Wire.run(s, Optional.empty())))
+        .orElseGet(() -> new Reply(200, runJson(r.runId())));
   }
 
   private static Optional<Budget> budget(Fields f, Budget dflt) {
