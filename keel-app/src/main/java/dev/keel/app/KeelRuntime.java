@@ -110,7 +110,7 @@ public final class KeelRuntime implements AutoCloseable {
                   tools,
                   ToolPolicy.byRiskLevel(),
                   InstantSource.system(),
-                  IdSource.random(),
+                  IdSource.timeOrdered(InstantSource.system()),
                   FaultInjector.NONE,
                   cfg.engine())
               .withToolScope(tooling.scope())
