@@ -264,7 +264,12 @@ final class RunRoutes {
   }
 
   Reply get(Call c) {
-    return Reply.ok(runJson(owned(c, c.path("id")).runId()));
+    RunRow row = owned(c, c.path("id"));
+    RunState s = runs.state(row.runId());
+    // The row read for the tenant check gives updated_at, unless the run moved on in between.
+    Optional<RunRow> current =
+        s.lastSeq() == row.lastSeq() ? Optional.of(row) : store.row(row.runId());
+    return Reply.ok(Wire.run(s, current));
   }
 
   Reply events(Call c) throws InterruptedException {

@@ -42,8 +42,9 @@ public final class SqliteRunStore extends JdbcRunStore {
   private final SqliteConfig config;
   private final Connection writer;
   private final ReentrantLock writerLock = new ReentrantLock();
-  private final BlockingQueue<Connection> readers;
+  private final BlockingQueue<CachingConnection> readers;
   private final List<Connection> allReaders = new ArrayList<>();
+  private final List<CachingConnection> cachingReaders = new ArrayList<>();
   private final GroupCommitter committer;
   // Used only by the committer thread, while it holds the writer.
   private final Map<String, PreparedStatement> statements = new HashMap<>();
@@ -77,7 +78,9 @@ public final class SqliteRunStore extends JdbcRunStore {
         Connection r = open(true);
         opened.add(r);
         allReaders.add(r);
-        readers.add(r);
+        CachingConnection cached = new CachingConnection(r);
+        cachingReaders.add(cached);
+        readers.add(cached);
       }
     } catch (SQLException e) {
       closeAll(opened);
@@ -202,7 +205,7 @@ public final class SqliteRunStore extends JdbcRunStore {
 
   @Override
   <T> T read(String what, ReadOp<T> op) {
-    Connection c;
+    CachingConnection c;
     try {
       c = readers.take();
     } catch (InterruptedException e) {
@@ -210,7 +213,8 @@ public final class SqliteRunStore extends JdbcRunStore {
       throw new StoreException(what + " was interrupted waiting for a read connection", true, e);
     }
     try {
-      return op.run(c);
+      // Statements are compiled once per reader and kept (decision 0046).
+      return op.run(c.view());
     } catch (SQLException e) {
       throw SqlErrors.wrap(what + " (SQLite " + config.url() + ")", e);
     } finally {
@@ -237,6 +241,9 @@ public final class SqliteRunStore extends JdbcRunStore {
         }
       }
       statements.clear();
+      for (CachingConnection r : cachingReaders) {
+        r.closeStatements();
+      }
       List<Connection> all = new ArrayList<>(allReaders);
       all.add(writer);
       closeAll(all);
