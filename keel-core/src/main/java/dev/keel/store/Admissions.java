@@ -64,4 +64,13 @@ public interface Admissions {
 
   /** Gives {@code slot} back: no run was created with it. */
   void release(String slot);
+
+  /**
+   * Deletes the slots that can no longer count against either limit: finished ones, ones bound to a
+   * run that has ended, and unbound ones past the grace period. A bound slot never counts towards
+   * the day (its run row does), so nothing that still matters is deleted.
+   *
+   * @return how many slots were deleted
+   */
+  int prune();
 }

@@ -34,17 +34,65 @@ import java.util.concurrent.ConcurrentHashMap;
  * (backpressure, not a quota): racing creates may overshoot it by the number in flight.
  */
 final class RunAdmission {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunAdmission.class);
   private final RunStore store;
   private final RunQuery query;
   private final ApiPolicy policy;
   private final Optional<Admissions> admissions;
   private final Map<String, Set<RunId>> active = new ConcurrentHashMap<>();
+  private final java.time.InstantSource clock;
+  private final java.util.concurrent.atomic.AtomicLong lastPrune =
+      new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+
+  /** How often admission slots that can no longer count are deleted (per server). */
+  static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
 
   RunAdmission(RunStore store, RunQuery query, ApiPolicy policy, Optional<Admissions> admissions) {
+    this(store, query, policy, admissions, java.time.InstantSource.system());
+  }
+
+  RunAdmission(
+      RunStore store,
+      RunQuery query,
+      ApiPolicy policy,
+      Optional<Admissions> admissions,
+      java.time.InstantSource clock) {
     this.store = store;
     this.query = query;
     this.policy = policy;
     this.admissions = admissions;
+    this.clock = clock;
+  }
+
+  /**
+   * Deletes admission slots that can no longer count ({@link Admissions#prune}) at most once per
+   * {@link #PRUNE_EVERY} per server, on a virtual thread of its own so no request waits for it.
+   * Returns the thread started, if any (tests join it).
+   */
+  Optional<Thread> pruneNowAndThen() {
+    if (admissions.isEmpty()) {
+      return Optional.empty();
+    }
+    long now = clock.millis();
+    long last = lastPrune.get();
+    if ((last != Long.MIN_VALUE && now - last < PRUNE_EVERY.toMillis())
+        || !lastPrune.compareAndSet(last, now)) {
+      return Optional.empty();
+    }
+    Admissions a = admissions.get();
+    return Optional.of(
+        Thread.ofVirtual()
+            .name("keel-admission-prune")
+            .start(
+                () -> {
+                  try {
+                    int n = a.prune();
+                    LOG.debug("pruned {} admission slots", n);
+                  } catch (RuntimeException x) {
+                    // The next pass tries again; slots left behind only take space.
+                    LOG.warn("pruning admission slots failed; retried in {}", PRUNE_EVERY, x);
+                  }
+                }));
   }
 
   /**
@@ -71,6 +119,7 @@ final class RunAdmission {
       }
     }
     if (admissions.isPresent() && (policy.runsPerDay() > 0 || policy.concurrentRunsPerUser() > 0)) {
+      pruneNowAndThen();
       Instant now = Instant.now();
       Instant midnight =
           LocalDate.ofInstant(now, ZoneOffset.UTC).atStartOfDay().toInstant(ZoneOffset.UTC);

@@ -154,6 +154,31 @@ public final class JdbcAdmissions implements Admissions {
   }
 
   @Override
+  public int prune() {
+    // Twice the grace: a slot another server would still count, by a clock a little behind this
+    // one, is not deleted.
+    long stale = clock.millis() - 2 * GRACE.toMillis();
+    // Every tenant's slots (a maintenance pass, not a request of one tenant; decision 0043).
+    try (dev.keel.store.TenantScope.Entered all = dev.keel.store.TenantScope.enterEveryTenant()) {
+      return db.tx(
+          "pruning admission slots",
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "DELETE FROM run_admissions WHERE finished = 1"
+                        + " OR (run_id IS NULL AND created_at < ?)"
+                        + " OR EXISTS (SELECT 1 FROM runs r WHERE r.id = run_admissions.run_id"
+                        + " AND r.status IN "
+                        + TERMINAL
+                        + ")")) {
+              ps.setLong(1, stale);
+              return ps.executeUpdate();
+            }
+          });
+    }
+  }
+
+  @Override
   public void release(String slot) {
     db.tx(
         "releasing admission " + slot,

@@ -22,6 +22,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -33,6 +34,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -213,5 +215,59 @@ class AdmissionsIT {
       assertThat(ps.executeUpdate()).isEqualTo(1);
     }
     assertThat(admitted(race(a, b, "acme", "key_a", 0, 3))).hasSize(1);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"sqlite", "postgresql"})
+  void pruningDeletesOnlySlotsThatCanNoLongerCount(String db) throws Exception {
+    url = url(db);
+    RunStore store = store();
+    AtomicLong ms = new AtomicLong(System.currentTimeMillis());
+    SideDb d = SideDb.open(url, "", "", 2);
+    open.add(0, d);
+    Admissions a = new JdbcAdmissions(d, () -> Instant.ofEpochMilli(ms.get()));
+    // Admitted, then its server died before creating the run: never bound.
+    String abandoned = ((Admitted) a.admit("acme", "key_a", today(), 0, 10)).slot();
+    ms.addAndGet(Duration.ofMinutes(3).toMillis());
+    String ended = ((Admitted) a.admit("acme", "key_a", today(), 0, 10)).slot();
+    NewRun first = newRun("acme");
+    store.create(first);
+    a.bind(ended, first.runId());
+    String running = ((Admitted) a.admit("acme", "key_a", today(), 0, 10)).slot();
+    NewRun second = newRun("acme");
+    store.create(second);
+    a.bind(running, second.runId());
+    String inFlight = ((Admitted) a.admit("acme", "key_a", today(), 0, 10)).slot();
+    try (Connection c = DriverManager.getConnection(url);
+        PreparedStatement ps = c.prepareStatement("UPDATE runs SET status = ? WHERE id = ?")) {
+      ps.setString(1, "completed");
+      ps.setString(2, first.runId().value());
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+    long dayBefore = ((Refused) a.admit("acme", "key_a", today(), 1, 0)).used();
+
+    assertThat(a.prune()).isEqualTo(2);
+
+    assertThat(slots()).containsExactlyInAnyOrder(running, inFlight).doesNotContain(abandoned);
+    assertThat(((Refused) a.admit("acme", "key_a", today(), 1, 0)).used())
+        .as("the day's count is what it was (two runs and one create in flight)")
+        .isEqualTo(dayBefore)
+        .isEqualTo(3);
+    // The key still has two unfinished runs: one more fits under a limit of three, then none.
+    assertThat(a.admit("acme", "key_a", today(), 0, 3)).isInstanceOf(Admitted.class);
+    assertThat(a.admit("acme", "key_a", today(), 0, 3)).isInstanceOf(Refused.class);
+    assertThat(a.prune()).as("nothing more can go").isZero();
+  }
+
+  private List<String> slots() throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT slot FROM run_admissions")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
   }
 }
