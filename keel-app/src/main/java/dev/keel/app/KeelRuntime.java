@@ -149,7 +149,10 @@ public final class KeelRuntime implements AutoCloseable {
 
   /** Durable idempotency answers, the SQL run list and webhooks, in the store's database. */
   private ServerServices services() {
-    side = SideDb.open(cfg.storeUrl(), cfg.runtimeStoreUser(), cfg.runtimeStorePassword(), 4);
+    // On SQLite, idempotency answers and admission slots join the run store's group commits.
+    side =
+        SideDb.open(cfg.storeUrl(), cfg.runtimeStoreUser(), cfg.runtimeStorePassword(), 4)
+            .joiningCommitsOf(store);
     return ServerServices.of(
             new JdbcIdempotencyStore(side),
             new JdbcRunQuery(side),

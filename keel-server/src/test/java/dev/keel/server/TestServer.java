@@ -355,7 +355,11 @@ final class TestServer implements AutoCloseable {
     otherViewer = KeyTokens.issue(keys, "globex", Role.VIEWER, Set.of(), now).token();
     String url = LAST_URL.get();
     this.url = url;
-    side = url.isEmpty() ? null : SideDb.open(url, LAST_USER.get(), "", 4);
+    // As keel serve: on SQLite, idempotency answers and admission slots join the group commits.
+    side =
+        url.isEmpty()
+            ? null
+            : SideDb.open(url, LAST_USER.get(), "", 4).joiningCommitsOf(engine.store());
     ServerServices services =
         side == null
             ? ServerServices.inMemory().withPolicy(policy)

@@ -57,7 +57,7 @@ public final class JdbcAdmissions implements Admissions {
     Objects.requireNonNull(tenant, "tenant");
     Objects.requireNonNull(keyId, "keyId");
     Objects.requireNonNull(dayStart, "dayStart");
-    return db.tx(
+    return db.joinedTx(
         "admitting a run of tenant " + tenant + " for key " + keyId,
         c -> {
           long now = clock.millis();
@@ -141,7 +141,7 @@ public final class JdbcAdmissions implements Admissions {
 
   @Override
   public void bind(String slot, RunId runId) {
-    db.tx(
+    db.joinedTx(
         "binding admission " + slot + " to " + runId,
         c -> {
           try (PreparedStatement ps =
@@ -160,7 +160,7 @@ public final class JdbcAdmissions implements Admissions {
     long stale = clock.millis() - 2 * GRACE.toMillis();
     // Every tenant's slots (a maintenance pass, not a request of one tenant; decision 0043).
     try (dev.keel.store.TenantScope.Entered all = dev.keel.store.TenantScope.enterEveryTenant()) {
-      return db.tx(
+      return db.joinedTx(
           "pruning admission slots",
           c -> {
             try (PreparedStatement ps =
@@ -180,7 +180,7 @@ public final class JdbcAdmissions implements Admissions {
 
   @Override
   public void release(String slot) {
-    db.tx(
+    db.joinedTx(
         "releasing admission " + slot,
         c -> {
           try (PreparedStatement ps =

@@ -35,7 +35,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       Duration ttl,
       Duration lock) {
     long nowMs = now.toEpochMilli();
-    return db.with(
+    return db.joinedTx(
         "starting Idempotency-Key '" + key + "'",
         c -> {
           for (int attempt = 0; attempt < 5; attempt++) {
@@ -137,7 +137,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   @Override
   public void complete(String tenant, String scope, String key, int status, String body) {
-    db.with(
+    db.joinedTx(
         "recording the answer to Idempotency-Key '" + key + "'",
         c -> {
           try (PreparedStatement ps =
@@ -156,7 +156,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   @Override
   public void release(String tenant, String scope, String key) {
-    db.with(
+    db.joinedTx(
         "releasing Idempotency-Key '" + key + "'",
         c -> {
           try (PreparedStatement ps =
@@ -173,7 +173,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   @Override
   public int purge(Instant before) {
-    return db.with(
+    return db.joinedTx(
         "purging expired Idempotency-Key answers",
         c -> {
           try (PreparedStatement ps =

@@ -37,6 +37,8 @@ public final class SideDb implements AutoCloseable {
   // Whether the PostgreSQL role is subject to row-level security: then each use is one transaction
   // that sets the current TenantScope first (PgScope).
   private volatile boolean scoped;
+  // The run store whose group commits joinedTx joins (SQLite only), if attached.
+  private volatile @org.jspecify.annotations.Nullable SqliteRunStore committer;
 
   private SideDb(Dialect dialect, String where, HikariDataSource pool, int sqliteConnections) {
     this.dialect = dialect;
@@ -167,6 +169,34 @@ public final class SideDb implements AutoCloseable {
             c.setAutoCommit(true);
           }
         });
+  }
+
+  /**
+   * Lets {@link #joinedTx} join the group commits of {@code store} when both are the same SQLite
+   * database; with any other store (PostgreSQL, or none) nothing changes. Returns this.
+   */
+  public SideDb joiningCommitsOf(dev.keel.store.RunStore store) {
+    if (pool == null && store instanceof SqliteRunStore s) {
+      committer = s;
+    }
+    return this;
+  }
+
+  /**
+   * Runs {@code work} in one transaction, committed durably before this returns, rolled back if it
+   * throws; like {@link #tx}. On SQLite, when attached to the run store ({@link
+   * #joiningCommitsOf}), the work runs on the store's one writer inside its next group commit, so
+   * it shares that batch's transaction and fsync with the run writes of other requests instead of
+   * taking the file's write lock for a commit of its own (decision 0047). The work may then run
+   * twice (a batch is run again when another request of it fails), so it must be database work
+   * only.
+   */
+  public <T> T joinedTx(String what, Work<T> work) {
+    SqliteRunStore s = committer;
+    if (s == null) {
+      return tx(what, work);
+    }
+    return s.writeMany(what, t -> work.run(t.connection()));
   }
 
   @Override

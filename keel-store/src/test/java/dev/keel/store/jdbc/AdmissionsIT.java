@@ -72,9 +72,16 @@ class AdmissionsIT {
     return s;
   }
 
-  /** Admissions on connections of their own, as a separate server process would have. */
-  private Admissions process() {
+  /**
+   * Admissions on connections of their own, as a separate server process would have. On SQLite the
+   * first process's admissions join {@code store}'s group commits (as keel serve's do), the
+   * second's use connections of their own, so both ways race each other.
+   */
+  private Admissions process(RunStore store) {
     SideDb d = SideDb.open(url, "", "", 4);
+    if (open.stream().noneMatch(SideDb.class::isInstance)) {
+      d.joiningCommitsOf(store);
+    }
     open.add(0, d);
     return new JdbcAdmissions(d);
   }
@@ -151,8 +158,8 @@ class AdmissionsIT {
   void concurrentAdmissionsNeverExceedTheTenantsRunsPerDay(String db) throws Exception {
     url = url(db);
     RunStore store = store();
-    Admissions a = process();
-    Admissions b = process();
+    Admissions a = process(store);
+    Admissions b = process(store);
     // Two runs of the day exist already: five more may be admitted.
     store.create(newRun("acme"));
     store.create(newRun("acme"));
@@ -186,8 +193,8 @@ class AdmissionsIT {
   void concurrentAdmissionsNeverExceedAKeysUnfinishedRuns(String db) throws Exception {
     url = url(db);
     RunStore store = store();
-    Admissions a = process();
-    Admissions b = process();
+    Admissions a = process(store);
+    Admissions b = process(store);
     List<Verdict> verdicts = race(a, b, "acme", "key_a", 0, 3);
     List<String> slots = admitted(verdicts);
     assertThat(slots).hasSize(3);
@@ -223,7 +230,7 @@ class AdmissionsIT {
     url = url(db);
     RunStore store = store();
     AtomicLong ms = new AtomicLong(System.currentTimeMillis());
-    SideDb d = SideDb.open(url, "", "", 2);
+    SideDb d = SideDb.open(url, "", "", 2).joiningCommitsOf(store);
     open.add(0, d);
     Admissions a = new JdbcAdmissions(d, () -> Instant.ofEpochMilli(ms.get()));
     // Admitted, then its server died before creating the run: never bound.
