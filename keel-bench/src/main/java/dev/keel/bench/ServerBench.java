@@ -40,7 +40,9 @@ import java.util.regex.Pattern;
  * as the server, so the create rate is a lower bound of what the server alone could do.
  *
  * <p>Usage: {@code keel-bench/server-bench.sh [--store sqlite|postgres] [--seconds N] [--clients N]
- * [--streams N]}.
+ * [--streams N] [--warmup S] [--idempotency-key true]}: {@code --warmup} is the seconds of POST
+ * load before the measured ones (default 3); {@code --idempotency-key true} sends a new {@code
+ * Idempotency-Key} with every POST.
  */
 public final class ServerBench {
   private final HttpClient http =
@@ -255,7 +257,7 @@ public final class ServerBench {
       return;
     }
     System.out.println("  wrk is not installed: using the JDK HttpClient load generator");
-    jdkLoad(base, token, runId, 3, clients, false);
+    jdkLoad(base, token, runId, Integer.parseInt(opt("warmup", "3")), clients, false);
     jdkLoad(base, token, runId, seconds, clients, true);
   }
 
@@ -275,14 +277,15 @@ public final class ServerBench {
         "wrk.method = \"POST\"\nwrk.body = '"
             + BODY
             + "'\n"
-            + "wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+            + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+            + (withKeys() ? KEYED_REQUESTS : ""));
     String auth = "Authorization: Bearer " + token;
     // warm-up
     new ProcessBuilder(
             "wrk",
             "-t2",
             "-c" + clients,
-            "-d3s",
+            "-d" + opt("warmup", "3") + "s",
             "-s",
             script.toString(),
             "-H",
@@ -326,7 +329,13 @@ public final class ServerBench {
     String getP99 = match(getOut, "99%\\s+([0-9.]+[a-z]+)", "?");
     String getErr = match(getOut, "Non-2xx or 3xx responses:\\s+(\\d+)", "0");
     row(
-        "POST /v1/runs per second (wrk, " + clients + " conns, " + seconds + " s)",
+        "POST /v1/runs per second (wrk, "
+            + clients
+            + " conns, "
+            + seconds
+            + " s"
+            + (withKeys() ? ", Idempotency-Key" : "")
+            + ")",
         String.format(Locale.ROOT, "%.0f /s", rps),
         ">= 5000 /s",
         pass(rps >= 5000));
@@ -335,6 +344,29 @@ public final class ServerBench {
     row("  non-2xx answers to GET", getErr, "0", pass(getErr.equals("0")));
     System.out.println("--- wrk POST ---\n" + postOut + "--- wrk GET ---\n" + getOut);
   }
+
+  /** Whether every POST carries a new {@code Idempotency-Key} ({@code --idempotency-key true}). */
+  private boolean withKeys() {
+    return Boolean.parseBoolean(opt("idempotency-key", "false"));
+  }
+
+  /** A wrk request function giving every request a new Idempotency-Key (unique per wrk thread). */
+  private static final String KEYED_REQUESTS =
+      """
+      local counter = 0
+      local prefix = nil
+      request = function()
+        if prefix == nil then
+          math.randomseed(os.time() + os.clock() * 1000000)
+          prefix = tostring(math.random(1, 1000000000))
+        end
+        counter = counter + 1
+        local h = {}
+        for k, v in pairs(wrk.headers) do h[k] = v end
+        h["Idempotency-Key"] = "bench-" .. prefix .. "-" .. counter
+        return wrk.format(nil, nil, h, nil)
+      end
+      """;
 
   private static String match(String text, String regex, String dflt) {
     Matcher m = Pattern.compile(regex).matcher(text);
@@ -368,9 +400,17 @@ public final class ServerBench {
                     while (System.nanoTime() < end) {
                       try {
                         long t0 = System.nanoTime();
-                        int s =
-                            http.send(getter ? get : post, HttpResponse.BodyHandlers.discarding())
-                                .statusCode();
+                        HttpRequest req =
+                            getter
+                                ? get
+                                : withKeys()
+                                    ? HttpRequest.newBuilder(post, (n, v) -> true)
+                                        .header(
+                                            "Idempotency-Key",
+                                            "bench-" + java.util.UUID.randomUUID())
+                                        .build()
+                                    : post;
+                        int s = http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
                         if (getter) {
                           getNanos.add(System.nanoTime() - t0);
                         } else if (s == 201) {
