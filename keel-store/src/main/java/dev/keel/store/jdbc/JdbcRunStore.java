@@ -100,15 +100,31 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     this.faults = Objects.requireNonNull(faults, "faults");
     String nowRow = "(SELECT " + dialect.now() + " AS now_ms) AS n";
     this.nowSql = "SELECT " + dialect.now();
-    this.insertRunSql =
+    String insertRunColumns =
         "INSERT INTO runs (tenant_id, id, agent_name, agent_version, thread_id, parent_run_id,"
             + " status, phase, step, last_seq, last_hash, idempotency_key, input, created_at,"
-            + " updated_at, ready_at)"
-            + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?, "
-            + dialect.jsonParam()
-            + ", n.now_ms, n.now_ms, n.now_ms FROM "
-            + nowRow
-            + " WHERE 1 = 1 ON CONFLICT DO NOTHING RETURNING created_at";
+            + " updated_at, ready_at)";
+    // On SQLite the clock is inline (one value per statement step, see oneNow) in a plain VALUES
+    // row: selecting from the one-row clock subquery costs SQLite about a fifth more per insert
+    // (measured in isolation), on the single committer's thread (decision 0046).
+    this.insertRunSql =
+        dialect == Dialect.SQLITE
+            ? insertRunColumns
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?, "
+                + dialect.jsonParam()
+                + ", "
+                + dialect.now()
+                + ", "
+                + dialect.now()
+                + ", "
+                + dialect.now()
+                + ") ON CONFLICT DO NOTHING RETURNING created_at"
+            : insertRunColumns
+                + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?, "
+                + dialect.jsonParam()
+                + ", n.now_ms, n.now_ms, n.now_ms FROM "
+                + nowRow
+                + " WHERE 1 = 1 ON CONFLICT DO NOTHING RETURNING created_at";
     this.claimSql =
         "UPDATE runs SET lease_owner = ?, lease_epoch = lease_epoch + 1,"
             + " lease_expires_at = n.now_ms + ?, updated_at = n.now_ms FROM "
