@@ -24,6 +24,9 @@ import org.jspecify.annotations.Nullable;
  * (readers are taken from a queue).
  */
 final class CachingConnection {
+  /** Most statements kept per connection. */
+  static final int MAX_CACHED = 64;
+
   private final Connection connection;
   private final Connection view;
   private final Map<String, Entry> cache = new HashMap<>();
@@ -81,6 +84,10 @@ final class CachingConnection {
 
   private PreparedStatement prepare(String sql) throws SQLException {
     Entry e = cache.get(sql);
+    if (e == null && cache.size() >= MAX_CACHED) {
+      // The store's reads are a fixed set of SQL texts; anything beyond is not kept.
+      return connection.prepareStatement(sql);
+    }
     if (e == null) {
       Entry made = new Entry(connection.prepareStatement(sql));
       made.view =
