@@ -64,6 +64,7 @@ public final class ConfigLoader {
     DEFAULTS.put("quotas.runs-per-day", "0");
     DEFAULTS.put("quotas.concurrent-runs-per-user", "0");
     DEFAULTS.put("quotas.queue-depth", "0");
+    DEFAULTS.put("approvals.four-eyes", "false");
     DEFAULTS.put("probe.interval", "off");
   }
 
@@ -340,7 +341,8 @@ public final class ConfigLoader {
         lease,
         Math.max(0, integer("quotas.runs-per-day", 0, Integer.MAX_VALUE)),
         Math.max(0, integer("quotas.concurrent-runs-per-user", 0, 1_000_000)),
-        Math.max(0, integer("quotas.queue-depth", 0, Integer.MAX_VALUE)));
+        Math.max(0, integer("quotas.queue-depth", 0, Integer.MAX_VALUE)),
+        bool("approvals.four-eyes"));
   }
 
   private KeelConfig build() {

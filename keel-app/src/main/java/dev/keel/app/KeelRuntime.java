@@ -127,7 +127,12 @@ public final class KeelRuntime implements AutoCloseable {
           withServer
               ? Optional.of(
                   new ApiServer(
-                          engine, keys, cfg.server(), this::readiness, services(), tooling.review())
+                          engine,
+                          keys,
+                          cfg.server(),
+                          this::readiness,
+                          services(),
+                          tooling.review(cfg.policy().fourEyes()))
                       .withMetrics(telemetry::scrape)
                       .start())
               : Optional.empty();

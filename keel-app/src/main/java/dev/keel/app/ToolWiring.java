@@ -323,12 +323,24 @@ final class ToolWiring {
     };
   }
 
-  /** The server's check of a decision, before the store records it. */
+  /** The server's check of a decision, before the store records it, without four-eyes. */
   ApprovalReview review() {
+    return review(false);
+  }
+
+  /**
+   * The server's check of a decision, before the store records it. With {@code fourEyes}, the API
+   * key that created the approval's run (recorded in its {@code run.created}) may not decide it.
+   */
+  ApprovalReview review(boolean fourEyes) {
     return (ApiKey key, Optional<ApprovalRecord> stored, SignalPayload.ApprovalDecision d) -> {
       dev.keel.tools.Approver who =
           new dev.keel.tools.Approver(key.tenant(), key.id(), roleOf(key.role()));
-      ApprovalCheck r = guard.check(who, stored, d, Optional.empty());
+      Optional<String> startedBy =
+          fourEyes && stored.isPresent() && stored.get().tenant().equals(key.tenant())
+              ? createdBy(stored.get().runId())
+              : Optional.empty();
+      ApprovalCheck r = guard.check(who, stored, d, startedBy);
       if (!(r instanceof ApprovalCheck.Rejected x)) {
         return Optional.empty();
       }
@@ -346,6 +358,16 @@ final class ToolWiring {
                 new ApprovalReview.Refusal(x.status(), "invalid_argument", x.reason(), List.of());
           });
     };
+  }
+
+  /** The API key that created {@code run}, read from its first event. */
+  private Optional<String> createdBy(dev.keel.run.RunId run) {
+    return store.events(run, 0, 1).stream()
+        .map(dev.keel.run.EventEnvelope::event)
+        .filter(dev.keel.run.RunEvent.RunCreated.class::isInstance)
+        .map(dev.keel.run.RunEvent.RunCreated.class::cast)
+        .findFirst()
+        .flatMap(dev.keel.run.RunEvent.RunCreated::createdBy);
   }
 
   private List<ApiException.FieldError> pointers(

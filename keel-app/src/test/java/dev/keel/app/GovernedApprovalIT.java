@@ -77,6 +77,10 @@ class GovernedApprovalIT {
   }
 
   private KeelConfig config(String approvalTimeout) throws Exception {
+    return config(approvalTimeout, false);
+  }
+
+  private KeelConfig config(String approvalTimeout, boolean fourEyes) throws Exception {
     Path key = home.resolve("pay.key");
     Files.writeString(key, SECRET + "\n");
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
@@ -85,6 +89,8 @@ class GovernedApprovalIT {
         home: %s
         server:
           port: 0
+        approvals:
+          four-eyes: %s
         tools:
           approval-timeout: %s
           secrets:
@@ -111,7 +117,7 @@ class GovernedApprovalIT {
                   amount_usd: {type: number, exclusiveMinimum: 0, maximum: 100}
                   reason: {type: string}
         """
-            .formatted(home, approvalTimeout, key, payments.getAddress().getPort());
+            .formatted(home, fourEyes, approvalTimeout, key, payments.getAddress().getPort());
     Path file = home.resolve("keel.yaml");
     Files.writeString(file, yaml);
     return ConfigLoader.load(Optional.of(file), Map.of());
@@ -222,6 +228,51 @@ class GovernedApprovalIT {
           .containsExactly("allow", "approval");
       assertThat(log).filteredOn(RunEvent.ToolCallStarted.class::isInstance).hasSize(2);
       assertThat(events.toString()).doesNotContain(SECRET).contains("[REDACTED]");
+    }
+  }
+
+  @Test
+  void withFourEyesTheRunsCreatorMayDenyButNotApprove() throws Exception {
+    try (KeelRuntime rt = KeelRuntime.serve(config("60s", true))) {
+      String admin = rt.firstAdminToken().orElseThrow();
+      var alice = KeyTokens.issue(rt.keys(), "default", Role.OPERATOR, Set.of(), Instant.now());
+      String base = "http://127.0.0.1:" + rt.server().orElseThrow().port();
+
+      String[] started = startAndAwaitApproval(base, alice.token(), "C-4001").split(" ");
+      JsonObject run = json(call("GET", base + "/v1/runs/" + started[0], admin, null));
+      assertThat(run.string("created_by")).as(run.toString()).contains(alice.key().id());
+      String approve = base + "/v1/approvals/" + started[1] + "/approve";
+      HttpResponse<String> self = call("POST", approve, alice.token(), "{}");
+      assertThat(self.statusCode()).as(self.body()).isEqualTo(403);
+      assertThat(json(self).string("code")).contains("forbidden");
+      assertThat(json(self).string("detail").orElseThrow())
+          .contains("four-eyes")
+          .contains(alice.key().id())
+          .contains(started[0]);
+      Thread.sleep(300);
+      assertThat(refunds).isEmpty();
+      assertThat(
+              json(call("GET", base + "/v1/approvals/" + started[1], admin, null)).string("status"))
+          .contains("pending");
+      // Another approver may approve; the refund happens once.
+      HttpResponse<String> other = call("POST", approve, admin, "{}");
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+      JsonObject done =
+          json(call("POST", base + "/v1/runs/" + started[0] + "/wait?timeout_s=60", admin, null));
+      assertThat(done.string("status")).as(done.toString()).contains("completed");
+      assertThat(refunds).hasSize(1);
+
+      // The creator may always deny a call of its own run: denying causes no effect.
+      String[] second = startAndAwaitApproval(base, alice.token(), "C-4002").split(" ");
+      HttpResponse<String> deny =
+          call(
+              "POST",
+              base + "/v1/approvals/" + second[1] + "/deny",
+              alice.token(),
+              "{\"reason\":\"not this one\"}");
+      assertThat(deny.statusCode()).as(deny.body()).isEqualTo(200);
+      json(call("POST", base + "/v1/runs/" + second[0] + "/wait?timeout_s=60", admin, null));
+      assertThat(refunds).hasSize(1);
     }
   }
 

@@ -756,7 +756,8 @@ public final class RunExecution {
             e.agents()
                 .find(s.agent(), s.agentVersion())
                 .map(a -> new Runs(e).versions(a))
-                .orElse(JsonValue.EMPTY_OBJECT));
+                .orElse(JsonValue.EMPTY_OBJECT),
+            state.header().createdBy());
     EventEnvelope env = new EventEnvelope(id, 1, e.clock().instant(), 0, created);
     e.store()
         .create(

@@ -46,6 +46,7 @@ public final class Runs {
    * @param parentRunId its parent, if a sub-run
    * @param metadata labels
    * @param idempotencyKey the client's key, if any
+   * @param createdBy the API key id that creates the run, if any
    */
   public record Request(
       String tenant,
@@ -57,9 +58,37 @@ public final class Runs {
       Optional<String> threadId,
       Optional<String> parentRunId,
       JsonObject metadata,
-      Optional<String> idempotencyKey) {
+      Optional<String> idempotencyKey,
+      Optional<String> createdBy) {
+    /** A request whose creator is not recorded (in-process callers, tests). */
+    public Request(
+        String tenant,
+        String agent,
+        Optional<String> agentVersion,
+        JsonObject input,
+        Optional<Budget> budget,
+        String channel,
+        Optional<String> threadId,
+        Optional<String> parentRunId,
+        JsonObject metadata,
+        Optional<String> idempotencyKey) {
+      this(
+          tenant,
+          agent,
+          agentVersion,
+          input,
+          budget,
+          channel,
+          threadId,
+          parentRunId,
+          metadata,
+          idempotencyKey,
+          Optional.empty());
+    }
+
     /** Checks every field is present. */
     public Request {
+      Objects.requireNonNull(createdBy, "createdBy");
       Objects.requireNonNull(tenant, "tenant");
       Objects.requireNonNull(agent, "agent");
       Objects.requireNonNull(agentVersion, "agentVersion");
@@ -99,7 +128,8 @@ public final class Runs {
           threadId,
           parentRunId,
           metadata,
-          Optional.of(key));
+          Optional.of(key),
+          createdBy);
     }
 
     /** A copy for {@code c}hannel ({@code api}, {@code web}, {@code cli}, {@code voice}, ...). */
@@ -114,7 +144,24 @@ public final class Runs {
           threadId,
           parentRunId,
           metadata,
-          idempotencyKey);
+          idempotencyKey,
+          createdBy);
+    }
+
+    /** A copy recording {@code keyId} as the run's creator. */
+    public Request withCreatedBy(String keyId) {
+      return new Request(
+          tenant,
+          agent,
+          agentVersion,
+          input,
+          budget,
+          channel,
+          threadId,
+          parentRunId,
+          metadata,
+          idempotencyKey,
+          Optional.of(keyId));
     }
 
     /** A copy with a budget. */
@@ -129,7 +176,8 @@ public final class Runs {
           threadId,
           parentRunId,
           metadata,
-          idempotencyKey);
+          idempotencyKey,
+          createdBy);
     }
   }
 
@@ -188,7 +236,8 @@ public final class Runs {
             r.parentRunId(),
             (dev.keel.json.JsonValue.JsonObject) engine.redaction().redact(r.metadata()),
             Optional.empty(),
-            cachedVersions(agent));
+            cachedVersions(agent),
+            r.createdBy());
     EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
     RecordedEvent first = new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env));
     CreateResult result =
@@ -262,6 +311,20 @@ public final class Runs {
    */
   public CreateResult fork(
       String tenant, RunId source, int checkpointStep, ForkOverrides overrides) {
+    return fork(tenant, source, checkpointStep, overrides, Optional.empty());
+  }
+
+  /**
+   * Like {@link #fork(String, RunId, int, ForkOverrides)}, recording {@code createdBy} (the API key
+   * that asked for the fork) as the new run's creator.
+   */
+  public CreateResult fork(
+      String tenant,
+      RunId source,
+      int checkpointStep,
+      ForkOverrides overrides,
+      Optional<String> createdBy) {
+    Objects.requireNonNull(createdBy, "createdBy");
     List<dev.keel.store.Checkpoint> checkpoints = engine.store().checkpoints(source);
     if (checkpoints.isEmpty() || !checkpoints.getFirst().state().header().tenant().equals(tenant)) {
       throw new IllegalArgumentException("run " + source + " has no checkpoint to fork from");
@@ -322,7 +385,8 @@ public final class Runs {
             Optional.empty(),
             metadata,
             Optional.of(fork),
-            versions(agent));
+            versions(agent),
+            createdBy);
     EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
     return engine
         .store()

@@ -69,6 +69,7 @@ public final class EventCodec {
         if (!c.versions().members().isEmpty()) {
           m.put("versions", c.versions());
         }
+        c.createdBy().ifPresent(b -> m.put("created_by", b));
       }
       case RunStarted s -> {}
       case ModelRequested r -> {
@@ -239,7 +240,8 @@ public final class EventCodec {
             f.optStr("parent_run_id"),
             f.obj("metadata", JsonValue.EMPTY_OBJECT),
             f.optObj("fork"),
-            f.obj("versions", JsonValue.EMPTY_OBJECT));
+            f.obj("versions", JsonValue.EMPTY_OBJECT),
+            f.optStr("created_by"));
       }
       case "run.started" -> new RunStarted();
       case "model.requested" ->

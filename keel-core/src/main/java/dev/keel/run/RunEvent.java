@@ -20,7 +20,9 @@ public sealed interface RunEvent {
 
   /**
    * The run was created with its definition pinned. A fork carries {@code fork}: the source run,
-   * the checkpoint it was taken from, and the conversation as of that checkpoint.
+   * the checkpoint it was taken from, and the conversation as of that checkpoint. {@code createdBy}
+   * is the authenticated principal (API key id) that created it through the API, inherited by its
+   * sub-runs; cost is attributed to it and four-eyes approval refuses its own decisions.
    */
   record RunCreated(
       String tenant,
@@ -33,8 +35,37 @@ public sealed interface RunEvent {
       Optional<String> parentRunId,
       JsonObject metadata,
       Optional<JsonObject> fork,
-      JsonObject versions)
+      JsonObject versions,
+      Optional<String> createdBy)
       implements RunEvent {
+    /** A run whose creator is not recorded (created in-process, not through the API). */
+    public RunCreated(
+        String tenant,
+        String agentName,
+        String agentVersion,
+        JsonObject input,
+        Budget budget,
+        String channel,
+        Optional<String> threadId,
+        Optional<String> parentRunId,
+        JsonObject metadata,
+        Optional<JsonObject> fork,
+        JsonObject versions) {
+      this(
+          tenant,
+          agentName,
+          agentVersion,
+          input,
+          budget,
+          channel,
+          threadId,
+          parentRunId,
+          metadata,
+          fork,
+          versions,
+          Optional.empty());
+    }
+
     /**
      * A run with no recorded versions beyond the agent's ({@code versions} holds the prompt, model
      * and tool versions the run was created with).
@@ -90,6 +121,7 @@ public sealed interface RunEvent {
 
     /** Checks every field is present. */
     public RunCreated {
+      Objects.requireNonNull(createdBy, "createdBy");
       Objects.requireNonNull(fork, "fork");
       Objects.requireNonNull(versions, "versions");
       Objects.requireNonNull(tenant, "tenant");

@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param metadata free-form labels
  * @param createdAt when it was created; the wall-clock budget counts from here
  * @param versions the agent, prompt, model and tool versions the run was created with
+ * @param createdBy the API key id that created the run (a sub-run: its parent's), if recorded
  */
 public record RunHeader(
     RunId runId,
@@ -33,7 +34,38 @@ public record RunHeader(
     Optional<String> parentRunId,
     JsonObject metadata,
     Instant createdAt,
-    JsonObject versions) {
+    JsonObject versions,
+    Optional<String> createdBy) {
+  /** A header whose creator is not recorded. */
+  public RunHeader(
+      RunId runId,
+      String tenant,
+      String agentName,
+      String agentVersion,
+      JsonObject input,
+      Budget budget,
+      String channel,
+      Optional<String> threadId,
+      Optional<String> parentRunId,
+      JsonObject metadata,
+      Instant createdAt,
+      JsonObject versions) {
+    this(
+        runId,
+        tenant,
+        agentName,
+        agentVersion,
+        input,
+        budget,
+        channel,
+        threadId,
+        parentRunId,
+        metadata,
+        createdAt,
+        versions,
+        Optional.empty());
+  }
+
   /** A header with no recorded versions beyond the agent's. */
   public RunHeader(
       RunId runId,
@@ -64,6 +96,7 @@ public record RunHeader(
 
   /** Checks every field is present. */
   public RunHeader {
+    Objects.requireNonNull(createdBy, "createdBy");
     Objects.requireNonNull(runId, "runId");
     Objects.requireNonNull(tenant, "tenant");
     Objects.requireNonNull(agentName, "agentName");

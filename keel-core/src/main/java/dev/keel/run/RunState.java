@@ -144,7 +144,8 @@ public record RunState(
             c.parentRunId(),
             c.metadata(),
             first.at(),
-            c.versions());
+            c.versions(),
+            c.createdBy());
     List<Message> messages = new ArrayList<>();
     if (c.fork().isPresent()) {
       // A fork continues the source's conversation as of its checkpoint; its counters start anew.

@@ -36,7 +36,8 @@ public final class StateCodec {
                 h.parentRunId(),
                 h.metadata(),
                 java.util.Optional.empty(),
-                h.versions())));
+                h.versions(),
+                h.createdBy())));
     m.put("created_at", h.createdAt().toString());
     m.put("status", s.status().wire());
     m.put("phase", s.phase().wire());
@@ -128,7 +129,8 @@ public final class StateCodec {
             c.parentRunId(),
             c.metadata(),
             f.instant("created_at"),
-            c.versions());
+            c.versions(),
+            c.createdBy());
     JsonFields u = f.sub("usage");
     List<ToolCallState> calls = new ArrayList<>();
     for (JsonValue v : f.array("calls")) {

@@ -159,4 +159,34 @@ class EventCodecGoldenTest {
     assertThat(back).isEqualTo(s);
     assertThat(StateCodec.toJson(back)).isEqualTo(StateCodec.toJson(s));
   }
+
+  @Test
+  void theCreatorOfARunRoundTripsThroughTheEventAndTheCheckpoint() {
+    RunEvent.RunCreated plain = (RunEvent.RunCreated) everyType().getFirst();
+    RunEvent.RunCreated created =
+        new RunEvent.RunCreated(
+            plain.tenant(),
+            plain.agentName(),
+            plain.agentVersion(),
+            plain.input(),
+            plain.budget(),
+            plain.channel(),
+            plain.threadId(),
+            plain.parentRunId(),
+            plain.metadata(),
+            plain.fork(),
+            plain.versions(),
+            java.util.Optional.of("key_alice"));
+    assertThat(EventCodec.toJson(created).string("created_by")).contains("key_alice");
+    assertThat(EventCodec.toJson(plain).get("created_by")).isEmpty();
+    assertThat(EventCodec.decode("run.created", EventCodec.toJson(created))).isEqualTo(created);
+    RunState s =
+        RunState.fold(
+            List.of(
+                new EventEnvelope(
+                    RunId.of("run_c"), 1, Instant.parse("2026-01-01T00:00:00Z"), 0, created)));
+    assertThat(s.header().createdBy()).contains("key_alice");
+    assertThat(StateCodec.fromJson(StateCodec.toJson(s).toString()).header().createdBy())
+        .contains("key_alice");
+  }
 }

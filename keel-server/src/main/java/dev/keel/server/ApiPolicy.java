@@ -21,6 +21,8 @@ import java.util.Objects;
  *     quotas.concurrent-runs-per-user})
  * @param queueDepth queued runs the deployment accepts before refusing new ones ({@code
  *     quotas.queue-depth})
+ * @param fourEyes whether the API key that created a run is refused when it decides one of that
+ *     run's approvals ({@code approvals.four-eyes}; off by default so a single-user install works)
  */
 public record ApiPolicy(
     String webhookSecret,
@@ -30,7 +32,44 @@ public record ApiPolicy(
     Duration webhookLease,
     long runsPerDay,
     int concurrentRunsPerUser,
-    int queueDepth) {
+    int queueDepth,
+    boolean fourEyes) {
+
+  /** A policy without four-eyes approvals. */
+  public ApiPolicy(
+      String webhookSecret,
+      boolean webhookAllowPrivate,
+      Duration webhookBackoff,
+      int webhookMaxAttempts,
+      Duration webhookLease,
+      long runsPerDay,
+      int concurrentRunsPerUser,
+      int queueDepth) {
+    this(
+        webhookSecret,
+        webhookAllowPrivate,
+        webhookBackoff,
+        webhookMaxAttempts,
+        webhookLease,
+        runsPerDay,
+        concurrentRunsPerUser,
+        queueDepth,
+        false);
+  }
+
+  /** A copy with four-eyes approvals on or off. */
+  public ApiPolicy withFourEyes(boolean on) {
+    return new ApiPolicy(
+        webhookSecret,
+        webhookAllowPrivate,
+        webhookBackoff,
+        webhookMaxAttempts,
+        webhookLease,
+        runsPerDay,
+        concurrentRunsPerUser,
+        queueDepth,
+        on);
+  }
 
   /** No webhooks, no quotas. */
   public static final ApiPolicy DEFAULT =

@@ -278,7 +278,8 @@ final class CatalogRoutes {
       case "prompt_version" ->
           List.of(h.agentName() + "@" + h.versions().string("prompt").orElse("(unrecorded)"));
       case "skill" -> skills(h);
-      default -> List.of(h.metadata().string("user").orElse("(unknown)"));
+      // the API key that created the run (a sub-run inherits its parent's), never a client label
+      default -> List.of(h.createdBy().orElse("(unrecorded)"));
     };
   }
 

@@ -152,7 +152,8 @@ final class RunRoutes {
             Optional.of(thread.orElseGet(() -> engine.ids().next("thr"))),
             Optional.empty(),
             metadata,
-            Optional.ofNullable(c.ctx().header("Idempotency-Key")).filter(k -> !k.isEmpty()));
+            Optional.ofNullable(c.ctx().header("Idempotency-Key")).filter(k -> !k.isEmpty()),
+            Optional.of(c.key().id()));
     Optional<String> slot = admission.admit(c.key());
     Runs.Created made;
     try {
@@ -415,7 +416,8 @@ final class RunRoutes {
               c.tenant(),
               row.runId(),
               (int) step,
-              new Runs.ForkOverrides(instruction, budget, version, metadata));
+              new Runs.ForkOverrides(instruction, budget, version, metadata),
+              Optional.of(c.key().id()));
     } catch (IllegalArgumentException x) {
       throw ApiException.invalid("/checkpoint_step", String.valueOf(x.getMessage()));
     }

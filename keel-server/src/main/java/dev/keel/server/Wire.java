@@ -54,6 +54,7 @@ public final class Wire {
     m.put("channel", s.header().channel());
     m.put("plan", s.loop().plan().steps().isEmpty() ? null : s.loop().plan().toJson());
     m.put("metadata", s.header().metadata());
+    m.put("created_by", s.header().createdBy().orElse(null));
     m.put("last_event_sequence", s.lastSeq());
     m.put("created_at", s.header().createdAt().toString());
     Instant updated = row.map(RunRow::updatedAt).orElse(s.header().createdAt());

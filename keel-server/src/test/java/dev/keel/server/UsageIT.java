@@ -23,6 +23,7 @@ import dev.keel.run.FaultInjector;
 import dev.keel.run.RunEvent;
 import dev.keel.run.RunId;
 import dev.keel.server.auth.InMemoryApiKeys;
+import dev.keel.server.auth.IssuedKey;
 import dev.keel.server.auth.KeyTokens;
 import dev.keel.server.auth.Role;
 import dev.keel.store.RunStore;
@@ -125,6 +126,14 @@ class UsageIT {
     InMemoryApiKeys keys = new InMemoryApiKeys();
     String acme = KeyTokens.issue(keys, "acme", Role.OPERATOR, Set.of(), Instant.now()).token();
     String globex = KeyTokens.issue(keys, "globex", Role.OPERATOR, Set.of(), Instant.now()).token();
+    // Three people of acme, each with a key: usage by user is by the key that created the run,
+    // never by the client-supplied metadata.user (cat's run claims to be ann's below).
+    IssuedKey annKey = KeyTokens.issue(keys, "acme", Role.OPERATOR, Set.of(), Instant.now());
+    IssuedKey bobKey = KeyTokens.issue(keys, "acme", Role.OPERATOR, Set.of(), Instant.now());
+    IssuedKey catKey = KeyTokens.issue(keys, "acme", Role.OPERATOR, Set.of(), Instant.now());
+    String ann = annKey.key().id();
+    String bob = bobKey.key().id();
+    String cat = catKey.key().id();
     RunWorker worker = new RunWorker(engine, "w-usage", Throwable::printStackTrace);
     ApiServer server =
         new ApiServer(
@@ -138,9 +147,13 @@ class UsageIT {
     try {
       // Window 1: ann's and cat's runs.
       List<String> first = new ArrayList<>();
-      first.add(http.run(acme, "alpha", "go", "ann", "refunds", "completed")); // A1 + A2
-      first.add(http.run(acme, "beta", "go", "ann", null, "completed")); // B1
-      first.add(http.run(acme, "alpha", "boom", "cat", "refunds", "failed")); // A1 only
+      first.add(http.run(annKey.token(), "alpha", "go", "ann", "refunds", "completed")); // A1+A2
+      first.add(http.run(annKey.token(), "beta", "go", "ann", null, "completed")); // B1
+      first.add(http.run(catKey.token(), "alpha", "boom", "ann", "refunds", "failed")); // A1
+      // The run shows who created it: the key, whatever its metadata claims.
+      HttpResponse<String> cats =
+          http.send(annKey.token(), "GET", "/v1/runs/" + first.get(2), null);
+      assertThat(Http.json(cats).string("created_by")).as(cats.body()).contains(cat);
       Instant boundary = Instant.EPOCH;
       for (String id : first) {
         for (EventEnvelope e : store.events(RunId.of(id), 0, Integer.MAX_VALUE)) {
@@ -156,7 +169,7 @@ class UsageIT {
       }
       // Window 2: bob's run, and a run of another tenant nobody in acme may see.
       List<String> second = new ArrayList<>();
-      second.add(http.run(acme, "alpha", "go", "bob", "refunds", "completed")); // A1 + A2
+      second.add(http.run(bobKey.token(), "alpha", "go", "bob", "refunds", "completed")); // A1+A2
       String other = http.run(globex, "beta", "go", "zed", "refunds", "completed");
 
       long a = PRICE_A.costMicros(A1) + PRICE_A.costMicros(A2);
@@ -183,9 +196,9 @@ class UsageIT {
           http.usage(acme, "user", ""),
           "user",
           Map.of(
-              "ann", new long[] {3, 1, 1234 + 789 + 333, 56 + 10 + 77, a + b, 2, 2, (a + b) / 2},
-              "bob", new long[] {2, 1, 1234 + 789, 66, a, 1, 1, a},
-              "cat", new long[] {1, 1, 1234, 56, fail, 1, 0, -1}));
+              ann, new long[] {3, 1, 1234 + 789 + 333, 56 + 10 + 77, a + b, 2, 2, (a + b) / 2},
+              bob, new long[] {2, 1, 1234 + 789, 66, a, 1, 1, a},
+              cat, new long[] {1, 1, 1234, 56, fail, 1, 0, -1}));
       check(
           http.usage(acme, "model", ""),
           "model",
@@ -224,12 +237,12 @@ class UsageIT {
           http.usage(acme, "user", before),
           "user",
           Map.of(
-              "ann", new long[] {3, 1, 1234 + 789 + 333, 56 + 10 + 77, a + b, 2, 2, (a + b) / 2},
-              "cat", new long[] {1, 1, 1234, 56, fail, 1, 0, -1}));
+              ann, new long[] {3, 1, 1234 + 789 + 333, 56 + 10 + 77, a + b, 2, 2, (a + b) / 2},
+              cat, new long[] {1, 1, 1234, 56, fail, 1, 0, -1}));
       check(
           http.usage(acme, "user", after),
           "user",
-          Map.of("bob", new long[] {2, 1, 1234 + 789, 66, a, 1, 1, a}));
+          Map.of(bob, new long[] {2, 1, 1234 + 789, 66, a, 1, 1, a}));
       check(
           http.usage(globex, "tenant", ""),
           "tenant",
@@ -409,7 +422,7 @@ class UsageIT {
       return json(r);
     }
 
-    private static JsonObject json(HttpResponse<String> r) {
+    static JsonObject json(HttpResponse<String> r) {
       return (JsonObject) JsonParser.parse(r.body(), JsonLimits.TRUSTED);
     }
   }

@@ -23,11 +23,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * arguments, the approver and an expiry. {@link #check} refuses another tenant's approval (as 404,
  * so its existence does not leak), a role that may not approve, a decision for another approval id,
  * an approval already decided (replay), an expired one, a record whose stored hash does not match
- * its arguments, self-approval by whoever started the run, a level-4 approval without a reason, and
- * edited arguments that fail the tool's input schema or tool that is not registered. {@link
- * #permitsExecution} is the second lock: it executes nothing unless the record is approved, every
- * binding matches the invocation, the decision came before the expiry, and this grant has not been
- * used before; each grant executes at most once per guard.
+ * its arguments, self-approval by whoever started the run (denying stays allowed), a level-4
+ * approval without a reason, and edited arguments that fail the tool's input schema or tool that is
+ * not registered. {@link #permitsExecution} is the second lock: it executes nothing unless the
+ * record is approved, every binding matches the invocation, the decision came before the expiry,
+ * and this grant has not been used before; each grant executes at most once per guard.
  */
 public final class ApprovalGuard {
   private final ToolCatalog catalog;
@@ -106,12 +106,18 @@ public final class ApprovalGuard {
     if (decision.decision().equals("expired")) {
       return new ApprovalCheck.Rejected(400, "only the store may mark an approval expired");
     }
+    if (decision.decision().equals("denied")) {
+      // Denying never causes an effect, so whoever started the run may always deny its calls.
+      return accepted(a, decision, a.arguments(), a.argumentsHash());
+    }
     if (runStartedBy.filter(who.subject()::equals).isPresent()) {
       return new ApprovalCheck.Rejected(
-          403, "self-approval: " + who.subject() + " started this run and may not approve it");
-    }
-    if (decision.decision().equals("denied")) {
-      return accepted(a, decision, a.arguments(), a.argumentsHash());
+          403,
+          "four-eyes: "
+              + who.subject()
+              + " started run "
+              + a.runId()
+              + " and may not approve its calls; another approver must (it may still deny)");
     }
     if (a.riskLevel() >= 4 && decision.comment().isBlank()) {
       return new ApprovalCheck.Rejected(
