@@ -74,6 +74,7 @@ public final class AgentFolder implements AgentCatalog, AutoCloseable {
   private final Map<String, LinkedHashMap<String, AgentSpec>> versions = new LinkedHashMap<>();
   private final Map<Path, String> seen = new HashMap<>();
   private @Nullable ScheduledExecutorService watcher;
+  private Consumer<AgentSpec> registrar = spec -> {};
 
   private AgentFolder(Path dir, Set<String> knownTools) {
     this.dir = dir;
@@ -224,8 +225,26 @@ public final class AgentFolder implements AgentCatalog, AutoCloseable {
               + " already has different content; change the version or remove it");
       return;
     }
+    try {
+      registrar.accept(spec);
+    } catch (IllegalStateException x) {
+      problems.add(parsed.where("version") + ": " + x.getMessage());
+      return;
+    }
     v.remove(spec.version());
     v.put(spec.version(), spec);
+  }
+
+  /**
+   * Hands every version loaded so far, and every version a reload adds, to {@code r} (such as
+   * storing it, {@link dev.keel.agent.StoredAgents#register}); a version {@code r} refuses with an
+   * {@link IllegalStateException} is reported as a problem of its file and not added.
+   *
+   * @throws IllegalStateException if {@code r} refuses a version loaded before
+   */
+  public synchronized void registerWith(Consumer<AgentSpec> r) {
+    versions.values().forEach(v -> v.values().forEach(r));
+    this.registrar = r;
   }
 
   private String label(Path file) {

@@ -58,6 +58,7 @@ public final class KeelRuntime implements AutoCloseable {
   private @org.jspecify.annotations.Nullable ModelWiring models;
   private @org.jspecify.annotations.Nullable CostWiring costs;
   private @org.jspecify.annotations.Nullable AgentFolder agentFolder;
+  private @org.jspecify.annotations.Nullable SideDb agentDb;
 
   private KeelRuntime(KeelConfig cfg, boolean withServer, int workerCount) {
     this.cfg = cfg;
@@ -94,8 +95,18 @@ public final class KeelRuntime implements AutoCloseable {
       this.costs = costWiring;
       dev.keel.tool.ToolRegistry tools = tooling.catalog().registry();
       this.agentFolder = openAgentFolder(tools);
-      dev.keel.agent.AgentCatalog baseAgents =
-          agentFolder == null ? DemoCatalog.agents() : layered(agentFolder, DemoCatalog.agents());
+      // every agent version is kept in the store, so pinned runs resume after a restart (0024)
+      this.agentDb =
+          SideDb.open(cfg.storeUrl(), cfg.runtimeStoreUser(), cfg.runtimeStorePassword(), 2);
+      dev.keel.agent.StoredAgents baseAgents =
+          dev.keel.agent.StoredAgents.over(
+              agentFolder == null
+                  ? DemoCatalog.agents()
+                  : layered(agentFolder, DemoCatalog.agents()),
+              new dev.keel.store.jdbc.JdbcAgentDefinitions(agentDb, InstantSource.system()));
+      if (agentFolder != null) {
+        agentFolder.registerWith(baseAgents::register);
+      }
       this.engine =
           Engine.of(
                   store,
@@ -377,6 +388,9 @@ public final class KeelRuntime implements AutoCloseable {
     }
     if (agentFolder != null) {
       agentFolder.close();
+    }
+    if (agentDb != null) {
+      agentDb.close();
     }
     store.close();
   }

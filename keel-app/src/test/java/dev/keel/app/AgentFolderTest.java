@@ -131,6 +131,74 @@ class AgentFolderTest {
   }
 
   @Test
+  void theAmbiguityBlockAndNewerProfileSettingsAreLoaded(@TempDir Path tmp) throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("agents"));
+    Files.writeString(
+        dir.resolve("shop.yaml"),
+        """
+        name: shop
+        instructions: You sell.
+        model: scripted
+        ambiguity:
+          threshold: 0.8
+        response_profiles:
+          voice: {max_chars: 300, structure: plain, approval_style: spoken, max_sentences: 2,
+                  modalities: [audio, text]}
+        """);
+    try (AgentFolder f = AgentFolder.load(dir, TOOLS)) {
+      dev.keel.agent.AgentSpec a = f.latest("shop").orElseThrow();
+      assertThat(a.ambiguityThreshold()).isEqualTo(0.8);
+      assertThat(a.profile("voice"))
+          .isEqualTo(
+              new dev.keel.agent.ResponseProfile(
+                  300, "plain", "spoken", 2, java.util.Set.of("audio", "text")));
+    }
+  }
+
+  @Test
+  void ambiguityAndProfileErrorsNameFileLineAndKey(@TempDir Path tmp) throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("agents"));
+    Files.writeString(
+        dir.resolve("shop.yaml"),
+        """
+        name: shop
+        instructions: You sell.
+        model: scripted
+        ambiguity:
+          threshold: 1.5
+          mode: strict
+        response_profiles:
+          voice:
+            max_sentences: -2
+            modalities: [audio, smell]
+        """);
+    assertThatThrownBy(() -> AgentFolder.load(dir, TOOLS))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(
+            x ->
+                assertThat(((ConfigException) x).problems())
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "agents/shop.yaml:5: ambiguity.threshold: must be a number from"
+                                    + " 0 to 1"))
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "agents/shop.yaml:6: ambiguity.mode: unknown key; known keys:"
+                                    + " [threshold]"))
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "agents/shop.yaml:9: response_profiles.voice.max_sentences:"))
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "agents/shop.yaml:10: response_profiles.voice.modalities[1]: must"
+                                    + " be one of [audio, file, image, text]")));
+  }
+
+  @Test
   void missingRequiredKeysAreNamed(@TempDir Path tmp) throws Exception {
     Path dir = Files.createDirectory(tmp.resolve("agents"));
     Files.writeString(dir.resolve("a.yaml"), "name: a\n");

@@ -254,6 +254,116 @@ public record AgentSpec(
     return (JsonObject) JsonValue.from(m);
   }
 
+  /**
+   * The definition whose {@linkplain #canonical() canonical JSON} is {@code canonical}, at {@code
+   * version}: the inverse of {@link #canonical()}, so {@code fromCanonical(v,
+   * a.canonical()).equals(a.withVersion(v))} and the content hash is unchanged.
+   *
+   * @throws IllegalArgumentException naming the field if {@code canonical} is not such a definition
+   */
+  public static AgentSpec fromCanonical(String version, JsonObject canonical) {
+    try {
+      JsonObject b = obj(canonical, "budget");
+      Map<String, ResponseProfile> profiles = new LinkedHashMap<>();
+      obj(canonical, "response_profiles")
+          .members()
+          .forEach(
+              (channel, v) -> {
+                JsonObject p = asObj(v, "response_profiles." + channel);
+                int chars = (int) num(p, "max_chars").longValueExact();
+                String structure = str(p, "structure");
+                String style = str(p, "approval_style");
+                profiles.put(
+                    channel,
+                    p.get("max_sentences").isPresent()
+                        ? new ResponseProfile(
+                            chars,
+                            structure,
+                            style,
+                            (int) num(p, "max_sentences").longValueExact(),
+                            new TreeSet<>(strings(p, "modalities")))
+                        : new ResponseProfile(chars, structure, style));
+              });
+      Map<String, String> overrides = new TreeMap<>();
+      obj(canonical, "approval_overrides")
+          .members()
+          .forEach((tool, v) -> overrides.put(tool, asString(v, "approval_overrides." + tool)));
+      return new AgentSpec(
+          str(canonical, "name"),
+          version,
+          str(canonical, "instructions"),
+          str(canonical, "model"),
+          strings(canonical, "tools"),
+          new Budget(
+              (int) num(b, "max_steps").longValueExact(),
+              (int) num(b, "max_model_calls").longValueExact(),
+              (int) num(b, "max_tool_calls").longValueExact(),
+              num(b, "max_cost_micros").longValueExact(),
+              java.time.Duration.ofSeconds(num(b, "max_duration_s").longValueExact())),
+          (int) num(canonical, "max_output_tokens").longValueExact(),
+          str(canonical, "description"),
+          str(canonical, "prompt_version"),
+          new TreeSet<>(strings(canonical, "capabilities")),
+          overrides,
+          profiles,
+          canonical.get("output_schema").map(v -> asObj(v, "output_schema")),
+          strings(canonical, "acceptance_criteria"),
+          (int) num(canonical, "max_reflections").longValueExact(),
+          (int) num(canonical, "max_repairs").longValueExact(),
+          canonical.get("ambiguity_threshold").isPresent()
+              ? num(canonical, "ambiguity_threshold").value().doubleValue()
+              : 0);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("agent definition: a number is out of range", e);
+    }
+  }
+
+  private static JsonValue field(JsonObject o, String key) {
+    return o.get(key)
+        .orElseThrow(
+            () -> new IllegalArgumentException("agent definition: '" + key + "' is missing"));
+  }
+
+  private static JsonObject obj(JsonObject o, String key) {
+    return asObj(field(o, key), key);
+  }
+
+  private static JsonObject asObj(JsonValue v, String key) {
+    if (v instanceof JsonObject j) {
+      return j;
+    }
+    throw new IllegalArgumentException("agent definition: '" + key + "' must be an object");
+  }
+
+  private static String str(JsonObject o, String key) {
+    return asString(field(o, key), key);
+  }
+
+  private static String asString(JsonValue v, String key) {
+    if (v instanceof JsonValue.JsonString s) {
+      return s.value();
+    }
+    throw new IllegalArgumentException("agent definition: '" + key + "' must be a string");
+  }
+
+  private static JsonValue.JsonNumber num(JsonObject o, String key) {
+    if (field(o, key) instanceof JsonValue.JsonNumber n) {
+      return n;
+    }
+    throw new IllegalArgumentException("agent definition: '" + key + "' must be a number");
+  }
+
+  private static List<String> strings(JsonObject o, String key) {
+    if (!(field(o, key) instanceof JsonValue.JsonArray a)) {
+      throw new IllegalArgumentException("agent definition: '" + key + "' must be an array");
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < a.items().size(); i++) {
+      out.add(asString(a.items().get(i), key + "[" + i + "]"));
+    }
+    return out;
+  }
+
   /** The SHA-256 of the canonical definition: equal definitions have equal hashes. */
   public String contentHash() {
     return Hashes.of(canonical());

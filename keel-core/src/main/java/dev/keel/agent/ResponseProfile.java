@@ -9,8 +9,10 @@ import java.util.regex.Pattern;
 /**
  * How an agent answers on one channel. The profile shapes the context pack (the model is told the
  * limits) and is enforced where it can be checked mechanically: an answer over {@code maxChars} or
- * {@code maxSentences}, a {@code json} answer that does not parse, or a {@code table} answer with
- * no Markdown table goes back to the model for repair like an invalid output.
+ * {@code maxSentences}, or a {@code json} answer that does not parse, goes back to the model for
+ * repair like an invalid output. {@code table} is an instruction only ("a Markdown table where the
+ * content is tabular"), never a violation: whether content is tabular is not mechanical, and a
+ * short honest answer must not fail for lacking a table (decision 0023).
  *
  * @param maxChars the longest answer, in characters
  * @param structure {@code plain}, {@code markdown}, {@code table} or {@code json}
@@ -41,8 +43,6 @@ public record ResponseProfile(
   public static final ResponseProfile DEFAULT = new ResponseProfile(4000, "plain", "inline");
 
   private static final Pattern SENTENCE_END = Pattern.compile("[.!?]+(?=\\s|$)");
-  private static final Pattern TABLE_RULE =
-      Pattern.compile("(?m)^\\s*\\|?\\s*:?-{3,}:?\\s*(\\|\\s*:?-{3,}:?\\s*)+\\|?\\s*$");
 
   /** Checks the values and copies the modalities. */
   public ResponseProfile {
@@ -152,11 +152,7 @@ public record ResponseProfile(
           out.add("the answer must be a single JSON value: " + x.getMessage());
         }
       }
-      case "table" -> {
-        if (!TABLE_RULE.matcher(text).find()) {
-          out.add("the answer must contain a Markdown table (a header row and a |---| rule)");
-        }
-      }
+      // table: an instruction in the pack (and in every repair step's pack), not a check
       default -> {}
     }
     return out;

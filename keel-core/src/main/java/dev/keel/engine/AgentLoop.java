@@ -25,8 +25,12 @@ import java.util.Optional;
  * the previous step is settled, and only if the budget can pay for its worst case.
  */
 final class AgentLoop {
-  /** How often a run that waits for sub-agent runs looks at them. */
-  static final java.time.Duration SUBRUN_POLL = java.time.Duration.ofSeconds(2);
+  /**
+   * The safety poll of a run that waits for sub-agent runs. A sub-run that ends wakes its parent at
+   * once (RunStore.wake, decision 0025); this timer only matters when that wake is lost (the
+   * child's process died between its last commit and the wake).
+   */
+  static final java.time.Duration SUBRUN_POLL = java.time.Duration.ofSeconds(10);
 
   private AgentLoop() {}
 

@@ -727,7 +727,25 @@ public final class RunExecution {
       record(new RunEvent.RunWaiting("subrun"));
     }
     flush(new Disposition.Release(Optional.of(a.readyAt())), false);
+    // A child that ended between the look above and the release woke this run before the release
+    // set its timer again: look once more, and wake this run if so (0025).
+    for (ToolCallState c : state.pendingSubruns()) {
+      RunId child = RunId.of(spawnedEvent(c.callId()).childRunId());
+      if (e.store().row(child).map(r -> r.status().terminal()).orElse(false)) {
+        wake(runId);
+        break;
+      }
+    }
     return false;
+  }
+
+  /** Wakes {@code run}; a failure only costs latency, since its safety poll still comes. */
+  private void wake(RunId run) {
+    try {
+      e.store().wake(run);
+    } catch (RuntimeException x) {
+      // the waiting run's timer (AgentLoop.SUBRUN_POLL) still finds the ended child
+    }
   }
 
   private RunEvent.SubrunSpawned spawnedEvent(String callId) {
@@ -1198,6 +1216,7 @@ public final class RunExecution {
     pending.clear();
     pendingCheckpoint = Optional.empty();
     durableSeq = state.lastSeq();
+    boolean ended = !durableState.status().terminal() && state.status().terminal();
     durableState = state;
     unrecordedResults.keySet().removeIf(id -> done.stream().anyMatch(r -> resultOf(r, id)));
     if (durableState.status().terminal()
@@ -1209,6 +1228,10 @@ public final class RunExecution {
                         || r.envelope().event() instanceof RunEvent.RunFailed
                         || r.envelope().event() instanceof RunEvent.RunTimedOut)) {
       cancelSubruns();
+    }
+    if (ended && state.header().parentRunId().isPresent()) {
+      // the parent waits for this sub-run: make it claimable now instead of at its poll timer
+      wake(RunId.of(state.header().parentRunId().get()));
     }
     long flushTook = e.ticker().getAsLong() - flushBegan;
     List<EventEnvelope> committed = done.stream().map(RecordedEvent::envelope).toList();

@@ -83,6 +83,15 @@ public interface RunStore extends AutoCloseable {
   Optional<Long> signal(String tenant, RunId runId, SignalPayload payload);
 
   /**
+   * Makes {@code runId} claimable now, unless it is already due, and wakes idle workers; records
+   * nothing in the run. The engine wakes a parent run this way when one of its sub-runs ends, so
+   * the parent does not wait for its poll timer (docs/decisions/0025-subrun-wake.md).
+   *
+   * @return false if the run does not exist or has ended
+   */
+  boolean wake(RunId runId);
+
+  /**
    * Decides a pending approval of {@code tenant} exactly once: the conditional update succeeds only
    * while it is pending and not expired by the store's clock; then its signal is recorded in the
    * same transaction.

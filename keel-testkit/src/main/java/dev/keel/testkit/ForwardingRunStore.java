@@ -88,6 +88,11 @@ public abstract class ForwardingRunStore implements RunStore {
   }
 
   @Override
+  public boolean wake(RunId runId) {
+    return delegate.wake(runId);
+  }
+
+  @Override
   public Optional<ApprovalRecord> decide(String tenant, SignalPayload.ApprovalDecision decision) {
     return delegate.decide(tenant, decision);
   }

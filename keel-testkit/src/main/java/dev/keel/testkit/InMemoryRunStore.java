@@ -374,6 +374,23 @@ public final class InMemoryRunStore implements RunStore {
         });
   }
 
+  @Override
+  public boolean wake(RunId runId) {
+    return locked(
+        () -> {
+          Row r = runs.get(runId);
+          if (r == null || r.status.terminal()) {
+            return false;
+          }
+          Instant now = now();
+          if (r.readyAt.isEmpty() || r.readyAt.get().isAfter(now)) {
+            r.readyAt = Optional.of(now);
+          }
+          work.signalAll();
+          return true;
+        });
+  }
+
   private long addSignal(Row r, SignalPayload payload) {
     Instant now = now();
     r.signalSeq++;

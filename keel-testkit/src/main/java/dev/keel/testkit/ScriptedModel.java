@@ -100,6 +100,19 @@ public final class ScriptedModel implements ModelProvider {
     return obedient ? "scripted-obedient" : "scripted";
   }
 
+  /**
+   * The context window a scripted model reports: {@link Integer#MAX_VALUE} tokens, in effect
+   * unlimited, so a context pack is never trimmed to a window no real model has. Tests of fitting
+   * use a provider that reports a real (small) window.
+   */
+  public static final int CONTEXT_WINDOW = Integer.MAX_VALUE;
+
+  /** {@link #CONTEXT_WINDOW} and the approximate tokenizer, whatever the model name. */
+  @Override
+  public dev.keel.model.ModelLimits limits(String model) {
+    return new dev.keel.model.ModelLimits(CONTEXT_WINDOW, dev.keel.model.Tokenizer.approximate());
+  }
+
   @Override
   public ModelResponse complete(ModelRequest request) {
     calls.incrementAndGet();

@@ -331,6 +331,24 @@ class AmbiguityAndChannelTest {
   }
 
   @Test
+  void aShortSentenceOnATableChannelCompletesAndThePackStillAsksForATable() throws Exception {
+    Harness h =
+        harness(
+            agent().profile("web", WEB).maxRepairs(0).build(),
+            (req, step) -> text("No, order A-1 has not shipped yet."));
+    RunId id = start(h, "web");
+    h.runUntilIdle();
+    RunState s = h.state(id);
+    assertThat(s.status()).isEqualTo(RunStatus.COMPLETED);
+    assertThat(s.output().orElseThrow().string("text"))
+        .contains("No, order A-1 has not shipped yet.");
+    assertThat(events(h, id)).noneMatch(RunEvent.OutputChecked.class::isInstance);
+    assertThat(((Message.System) requests.getLast().messages().getFirst()).text())
+        .contains("Channel web")
+        .contains("a Markdown table where the content is tabular");
+  }
+
+  @Test
   void aVoiceAnswerThatNeverFitsFailsAfterItsRepairs() throws Exception {
     Harness h =
         harness(
@@ -351,7 +369,8 @@ class AmbiguityAndChannelTest {
     assertThat(ResponseProfile.sentences("")).isZero();
     assertThat(ResponseProfile.sentences("It costs 1.5 USD. Done")).isEqualTo(2);
     assertThat(ResponseProfile.sentences("Really?! Yes.")).isEqualTo(2);
-    assertThat(WEB.violations("no table here")).hasSize(1);
+    // table is an instruction, not a check (0023): an honest short answer is not a violation
+    assertThat(WEB.violations("No, order A-1 has not shipped yet.")).isEmpty();
     assertThat(new ResponseProfile(100, "json", "inline").violations("{\"a\": 1}")).isEmpty();
     assertThat(new ResponseProfile(100, "json", "inline").violations("{oops")).hasSize(1);
   }

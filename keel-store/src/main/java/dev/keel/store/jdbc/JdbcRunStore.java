@@ -92,6 +92,7 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
   private final String fenceSql;
   private final String fenceKeepSql;
   private final String signalSql;
+  private final String wakeSql;
   private final String decideSql;
   private final String expireSql;
 
@@ -202,6 +203,13 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
             + " WHERE runs.id = ? AND runs.tenant_id = ? AND runs.status NOT IN "
             + TERMINAL
             + " RETURNING signal_seq, updated_at";
+    this.wakeSql =
+        "UPDATE runs SET ready_at = CASE WHEN ready_at IS NULL OR ready_at > n.now_ms THEN"
+            + " n.now_ms ELSE ready_at END FROM "
+            + nowRow
+            + " WHERE runs.id = ? AND runs.status NOT IN "
+            + TERMINAL
+            + " RETURNING ready_at";
     this.decideSql =
         "UPDATE approvals SET status = ?, decided_by = ?, decided_at = n.now_ms FROM "
             + nowRow
@@ -1019,6 +1027,26 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
     ps.executeUpdate();
     wakeAfter(tx, now, now);
     return Optional.of(seq);
+  }
+
+  @Override
+  public boolean wake(RunId runId) {
+    return write(
+        runId.value(),
+        "waking " + runId,
+        tx -> {
+          PreparedStatement ps = tx.prepare(wakeSql);
+          ps.setString(1, runId.value());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              return false;
+            }
+            // ready_at is now or earlier: claimable at once
+            tx.publish(WORK_NOW);
+            tx.afterCommit(work::wake);
+            return true;
+          }
+        });
   }
 
   @Override

@@ -338,13 +338,17 @@ class PostgresRowLevelSecurityIT extends RunStoreContract {
         .hasMessageContaining("store.app-user '" + OWNER + "' is a superuser");
   }
 
-  /** Tables that are not tenant data: the migration history and the API keys (hashes only). */
+  /**
+   * Tables that are not tenant data: the migration history, the API keys (hashes only) and the
+   * deployment's agent definitions (decision 0024).
+   */
   private static final java.util.Set<String> GLOBAL =
-      java.util.Set.of("flyway_schema_history", "keel_api_keys");
+      java.util.Set.of("flyway_schema_history", "keel_api_keys", "agent_definitions");
 
   /** Evidence the application may add to but never change. */
   private static final List<String> APPEND_ONLY =
-      List.of("run_events", "run_checkpoints", "run_signals", "webhook_attempts");
+      List.of(
+          "run_events", "run_checkpoints", "run_signals", "webhook_attempts", "agent_definitions");
 
   @Test
   void everyTableOfTheSchemaIsWalledAndGrantedToTheApplicationRole() throws Exception {
