@@ -40,7 +40,7 @@ public final class MessageMemo {
     return n;
   }
 
-  /** Forgets messages no longer in {@code live}'s size range; called when the memo grows large. */
+  /** Forgets everything once the memo holds more than {@code max} messages (dropped history). */
   void trimTo(int max) {
     if (json.size() > max) {
       json.clear();
