@@ -65,7 +65,22 @@ public final class ContextAssembler {
    */
   public static ContextPack assemble(
       RunState s, AgentSpec agent, List<ModelRequest.ToolSchema> tools, ModelLimits limits) {
+    return assemble(s, agent, tools, limits, new MessageMemo());
+  }
+
+  /**
+   * {@link #assemble(RunState, AgentSpec, List, ModelLimits)} with a memo of the JSON and token
+   * counts of messages seen at earlier steps of the same run; the pack is the same with or without
+   * it.
+   */
+  public static ContextPack assemble(
+      RunState s,
+      AgentSpec agent,
+      List<ModelRequest.ToolSchema> tools,
+      ModelLimits limits,
+      MessageMemo memo) {
     Tokenizer tk = limits.tokenizer();
+    memo.trimTo(4 * s.messages().size() + 64);
     String channel = s.header().channel();
     String profile =
         agent.responseProfiles().containsKey(channel)
@@ -98,7 +113,7 @@ public final class ContextAssembler {
               + tk.count(t.inputSchema().toString());
     }
     for (Message m : task) {
-      fixed += count(tk, m);
+      fixed += memo.tokens(tk, m, x -> count(tk, x));
     }
     String head = system(agent.instructions(), profile, state, policy, contract, plan, "");
     // room for the omission note, whose number is not known yet
@@ -111,7 +126,7 @@ public final class ContextAssembler {
       int[] unit = units.get(u);
       long size = 0;
       for (int i = unit[0]; i < unit[1]; i++) {
-        size += count(tk, all.get(i));
+        size += memo.tokens(tk, all.get(i), x -> count(tk, x));
       }
       boolean newest = u == units.size() - 1;
       boolean trimming = unit[0] > pinned;
@@ -140,7 +155,7 @@ public final class ContextAssembler {
 
     long tokens = PER_REQUEST;
     for (Message m : messages) {
-      tokens += count(tk, m);
+      tokens += memo.tokens(tk, m, x -> count(tk, x));
     }
     for (ModelRequest.ToolSchema t : tools) {
       tokens +=
@@ -158,9 +173,9 @@ public final class ContextAssembler {
     parts.put("policy", Hashes.sha256(policy));
     parts.put("contract", Hashes.sha256(contract));
     parts.put("plan", Hashes.sha256(plan));
-    parts.put("task", Hashes.of(StateCodec.messages(task)));
+    parts.put("task", historyHash(task, memo));
     parts.put("tools", Hashes.of(JsonValue.from(toolJson(tools))));
-    parts.put("history", Hashes.of(StateCodec.messages(all.subList(from, all.size()))));
+    parts.put("history", historyHash(all.subList(from, all.size()), memo));
     String pack = Hashes.of(JsonValue.from(parts));
     JsonObject refs =
         JsonValue.object(
@@ -190,6 +205,22 @@ public final class ContextAssembler {
             "available",
             available);
     return new ContextPack(request, refs, tokens, available, omittedCount);
+  }
+
+  /**
+   * {@code Hashes.of(StateCodec.messages(messages))}, with each message's JSON text taken from the
+   * memo: a JSON array's canonical text is its elements' canonical texts between brackets, comma
+   * separated.
+   */
+  static String historyHash(List<Message> messages, MessageMemo memo) {
+    StringBuilder b = new StringBuilder().append('[');
+    for (int i = 0; i < messages.size(); i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append(memo.json(messages.get(i), m -> StateCodec.message(m).toString()));
+    }
+    return Hashes.sha256(b.append(']').toString());
   }
 
   /** The note that tells the model older history was left out. */

@@ -9,7 +9,6 @@ import dev.keel.run.RunState;
 import dev.keel.run.RunStatus;
 import dev.keel.run.ToolCallState;
 import dev.keel.run.ToolCallState.Status;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.Optional;
@@ -204,8 +203,27 @@ final class AgentLoop {
     };
   }
 
-  private static long utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8).length;
+  /** The UTF-8 length of {@code s}, counted without encoding it (a lone surrogate counts 1). */
+  static long utf8(String s) {
+    long n = s.length();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        if (c < 0x800) {
+          n += 1;
+        } else if (Character.isHighSurrogate(c)
+            && i + 1 < s.length()
+            && Character.isLowSurrogate(s.charAt(i + 1))) {
+          n += 2; // the pair's two chars count 2, its four bytes 4
+          i++;
+        } else if (Character.isSurrogate(c)) {
+          // a lone surrogate: String.getBytes writes '?', one byte
+        } else {
+          n += 2;
+        }
+      }
+    }
+    return n;
   }
 
   static String micros(long m) {

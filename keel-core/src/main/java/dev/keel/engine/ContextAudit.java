@@ -3,6 +3,7 @@ package dev.keel.engine;
 import dev.keel.agent.AgentSpec;
 import dev.keel.agent.ContextAssembler;
 import dev.keel.agent.ContextPack;
+import dev.keel.agent.MessageMemo;
 import dev.keel.json.JsonValue;
 import dev.keel.json.JsonValue.JsonObject;
 import dev.keel.model.ModelRequest;
@@ -25,8 +26,14 @@ public final class ContextAudit {
 
   /** The pack of the step {@code s} is at, as {@link RunExecution} sends it. */
   static ContextPack pack(Engine e, RunState s, AgentSpec agent, ToolScope.Bound bound) {
+    return pack(e, s, agent, bound, new MessageMemo());
+  }
+
+  /** {@link #pack(Engine, RunState, AgentSpec, ToolScope.Bound)} reusing a run's message memo. */
+  static ContextPack pack(
+      Engine e, RunState s, AgentSpec agent, ToolScope.Bound bound, MessageMemo memo) {
     return ContextAssembler.assemble(
-        s, agent, toolSchemas(agent, bound), e.model().limits(agent.model()));
+        s, agent, toolSchemas(agent, bound), e.model().limits(agent.model()), memo);
   }
 
   static List<ModelRequest.ToolSchema> toolSchemas(AgentSpec agent, ToolScope.Bound bound) {
@@ -75,9 +82,10 @@ public final class ContextAudit {
     ToolScope.Bound bound = e.toolScope().forRun(s);
     Optional<JsonObject> pendingRefs = Optional.empty();
     int pendingStep = 0;
+    MessageMemo memo = new MessageMemo();
     for (EventEnvelope env : log.subList(1, log.size())) {
       if (env.event() instanceof RunEvent.ModelResponded r) {
-        pendingRefs = Optional.of(pack(e, s, agent, bound).refs());
+        pendingRefs = Optional.of(pack(e, s, agent, bound, memo).refs());
         pendingStep = r.step();
       }
       if (env.event() instanceof RunEvent.DecisionRecorded d

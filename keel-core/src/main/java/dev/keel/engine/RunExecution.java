@@ -7,6 +7,7 @@ import dev.keel.model.ModelRequest;
 import dev.keel.model.ModelResponse;
 import dev.keel.model.ToolCallRequest;
 import dev.keel.run.CrashPoint;
+import dev.keel.run.EventCodec;
 import dev.keel.run.EventEnvelope;
 import dev.keel.run.Hashes;
 import dev.keel.run.RunEvent;
@@ -71,6 +72,10 @@ public final class RunExecution {
   // A checkpoint taken but not yet committed; it goes with the next commit of pending.
   private Optional<Checkpoint> pendingCheckpoint = Optional.empty();
   private final Set<String> invoked = new HashSet<>();
+
+  /** JSON and token counts of this run's recorded messages, kept from step to step. */
+  private final dev.keel.agent.MessageMemo messageMemo = new dev.keel.agent.MessageMemo();
+
   private final Map<String, RunEvent> unrecordedResults = new HashMap<>();
   private long leaseDeadlineNanos;
   private volatile boolean leaseLost;
@@ -337,7 +342,7 @@ public final class RunExecution {
     ensureLease();
     RunEvent.ModelRequested requested = state.pendingModel().orElseThrow();
     String tenant = state.header().tenant();
-    dev.keel.agent.ContextPack pack = ContextAudit.pack(e, state, agent, bound());
+    dev.keel.agent.ContextPack pack = ContextAudit.pack(e, state, agent, bound(), messageMemo);
     if (!pack.fits()) {
       record(
           new RunEvent.RunFailed(
@@ -1156,8 +1161,9 @@ public final class RunExecution {
   private void record(RunEvent event) {
     EventEnvelope env =
         new EventEnvelope(runId, state.lastSeq() + 1, e.clock().instant(), lease.epoch(), event);
-    state = state.apply(env);
-    pending.add(new RecordedEvent(env, state.chainHash()));
+    String payload = EventCodec.encode(event);
+    state = state.apply(env, payload);
+    pending.add(new RecordedEvent(env, state.chainHash(), payload));
   }
 
   /**

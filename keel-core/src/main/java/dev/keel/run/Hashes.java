@@ -11,16 +11,31 @@ public final class Hashes {
   /** The chain's starting hash, before any event. */
   public static final String GENESIS = "0".repeat(64);
 
+  private static final HexFormat HEX = HexFormat.of();
+
+  private static final MessageDigest SHA_256 = prototype();
+
   private Hashes() {}
 
-  /** SHA-256 of the UTF-8 text, in lower-case hex. */
-  public static String sha256(String text) {
+  private static MessageDigest prototype() {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK has no SHA-256", e);
     }
+  }
+
+  private static MessageDigest sha256Digest() {
+    try {
+      return (MessageDigest) SHA_256.clone();
+    } catch (CloneNotSupportedException e) {
+      return prototype();
+    }
+  }
+
+  /** SHA-256 of the UTF-8 text, in lower-case hex. */
+  public static String sha256(String text) {
+    return HEX.formatHex(sha256Digest().digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** SHA-256 of a JSON value's canonical form; binds an approval to exact arguments. */
@@ -30,6 +45,15 @@ public final class Hashes {
 
   /** The chain hash after {@code envelope}, given the hash before it. */
   public static String chain(String previous, EventEnvelope envelope) {
+    return chain(previous, envelope, EventCodec.encode(envelope.event()));
+  }
+
+  /**
+   * The chain hash after {@code envelope}, given the hash before it and the event's payload as
+   * {@link EventCodec#encode} gives it (passed in so a caller that stores the payload encodes it
+   * once).
+   */
+  public static String chain(String previous, EventEnvelope envelope, String payload) {
     return sha256(
         previous
             + '\n'
@@ -41,7 +65,7 @@ public final class Hashes {
             + '\n'
             + envelope.event().type()
             + '\n'
-            + EventCodec.encode(envelope.event()));
+            + payload);
   }
 
   /** The hash of a checkpoint, chained to the previous checkpoint's. */

@@ -203,6 +203,14 @@ public record RunState(
 
   /** Returns the state after {@code e}, which must be the next event of this run. */
   public RunState apply(EventEnvelope e) {
+    return apply(e, EventCodec.encode(e.event()));
+  }
+
+  /**
+   * Returns the state after {@code e}, which must be the next event of this run, given the event's
+   * payload as {@link EventCodec#encode} gives it (so a caller that also stores it encodes once).
+   */
+  public RunState apply(EventEnvelope e, String payload) {
     if (!e.runId().equals(header.runId())) {
       throw new IllegalArgumentException("event of " + e.runId() + " applied to " + header.runId());
     }
@@ -217,7 +225,7 @@ public record RunState(
     Builder b = new Builder(this);
     b.lastSeq = e.seq();
     b.lastEpoch = e.epoch();
-    b.chainHash = Hashes.chain(chainHash, e);
+    b.chainHash = Hashes.chain(chainHash, e, payload);
     b.apply(e.event());
     return b.build();
   }

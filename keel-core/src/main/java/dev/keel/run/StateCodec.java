@@ -205,29 +205,32 @@ public final class StateCodec {
   public static JsonArray messages(List<Message> messages) {
     List<JsonValue> out = new ArrayList<>();
     for (Message msg : messages) {
-      out.add(
-          switch (msg) {
-            case Message.System s -> JsonValue.object("role", "system", "text", s.text());
-            case Message.User s -> JsonValue.object("role", "user", "text", s.text());
-            case Message.Assistant a -> {
-              List<JsonValue> calls = new ArrayList<>();
-              for (ToolCallRequest c : a.toolCalls()) {
-                calls.add(
-                    JsonValue.object("id", c.id(), "name", c.name(), "arguments", c.arguments()));
-              }
-              yield JsonValue.object(
-                  "role", "assistant", "text", a.text(), "tool_calls", new JsonArray(calls));
-            }
-            case Message.ToolResult r ->
-                JsonValue.object(
-                    "role", "tool",
-                    "call_id", r.callId(),
-                    "tool", r.toolName(),
-                    "content", r.content(),
-                    "is_error", r.isError());
-          });
+      out.add(message(msg));
     }
     return new JsonArray(out);
+  }
+
+  /** The JSON of one message of a conversation, an element of {@link #messages}. */
+  public static JsonObject message(Message msg) {
+    return switch (msg) {
+      case Message.System s -> JsonValue.object("role", "system", "text", s.text());
+      case Message.User s -> JsonValue.object("role", "user", "text", s.text());
+      case Message.Assistant a -> {
+        List<JsonValue> calls = new ArrayList<>();
+        for (ToolCallRequest c : a.toolCalls()) {
+          calls.add(JsonValue.object("id", c.id(), "name", c.name(), "arguments", c.arguments()));
+        }
+        yield JsonValue.object(
+            "role", "assistant", "text", a.text(), "tool_calls", new JsonArray(calls));
+      }
+      case Message.ToolResult r ->
+          JsonValue.object(
+              "role", "tool",
+              "call_id", r.callId(),
+              "tool", r.toolName(),
+              "content", r.content(),
+              "is_error", r.isError());
+    };
   }
 
   public static List<Message> readMessages(List<JsonValue> items) {

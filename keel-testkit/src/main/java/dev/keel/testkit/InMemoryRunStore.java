@@ -28,9 +28,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -48,6 +50,9 @@ public final class InMemoryRunStore implements RunStore {
   private final Map<String, RunId> keys = new HashMap<>();
   private final Map<String, ApprovalRecord> approvals = new LinkedHashMap<>();
   private final Map<String, LedgerEntry> ledger = new LinkedHashMap<>();
+
+  /** Ledger keys by run and call, so settling a call touches its own entries, not the ledger. */
+  private final Map<String, Set<String>> ledgerKeysByCall = new HashMap<>();
 
   /** Creates an empty store whose clock is {@code clock}. */
   public InMemoryRunStore(InstantSource clock) {
@@ -280,6 +285,9 @@ public final class InMemoryRunStore implements RunStore {
                   + " belongs to "
                   + prev.runId());
         }
+        ledgerKeysByCall
+            .computeIfAbsent(r.id.value() + "\u0000" + s.callId(), x -> new LinkedHashSet<>())
+            .add(k);
         ledger.put(
             k,
             new LedgerEntry(
@@ -293,12 +301,15 @@ public final class InMemoryRunStore implements RunStore {
   }
 
   private void settle(RunId run, String callId, String status) {
-    ledger.replaceAll(
-        (k, v) ->
-            v.runId().equals(run) && v.callId().equals(callId)
-                ? new LedgerEntry(
-                    v.runId(), v.callId(), v.tool(), v.idempotencyKey(), status, v.attempts())
-                : v);
+    for (String k : ledgerKeysByCall.getOrDefault(run.value() + "\u0000" + callId, Set.of())) {
+      LedgerEntry v = ledger.get(k);
+      if (v != null && v.runId().equals(run) && v.callId().equals(callId)) {
+        ledger.put(
+            k,
+            new LedgerEntry(
+                v.runId(), v.callId(), v.tool(), v.idempotencyKey(), status, v.attempts()));
+      }
+    }
   }
 
   @Override

@@ -646,7 +646,7 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
       EventEnvelope env = e.envelope();
       seqs[k] = env.seq();
       types[k] = env.event().type();
-      data[k] = EventCodec.encode(env.event());
+      data[k] = e.payload();
       ats[k] = env.at().toString();
       epochs[k] = env.epoch();
       hashes[k] = e.hash();
@@ -750,7 +750,7 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
       ps.setString(1, env.runId().value());
       ps.setLong(2, env.seq());
       ps.setString(3, env.event().type());
-      ps.setString(4, EventCodec.encode(env.event()));
+      ps.setString(4, e.payload());
       ps.setString(5, env.at().toString());
       ps.setLong(6, env.epoch());
       ps.setString(7, e.hash());
