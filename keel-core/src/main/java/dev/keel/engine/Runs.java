@@ -212,6 +212,15 @@ public final class Runs {
    * @throws IllegalArgumentException if the agent or version is unknown
    */
   public Created createWithState(Request r) {
+    return createWithState(r, RunId.of(engine.ids().next("run")));
+  }
+
+  /**
+   * Like {@link #createWithState(Request)}, with the id the new run gets chosen by the caller (the
+   * server binds its quota slot to the id before the run exists, so a run is never counted twice).
+   */
+  public Created createWithState(Request r, RunId id) {
+    Objects.requireNonNull(id, "id");
     AgentSpec agent =
         (r.agentVersion().isPresent()
                 ? engine.agents().find(r.agent(), r.agentVersion().get())
@@ -223,7 +232,6 @@ public final class Runs {
                             + r.agent()
                             + "'"
                             + r.agentVersion().map(v -> " version " + v).orElse("")));
-    RunId id = RunId.of(engine.ids().next("run"));
     RunEvent.RunCreated created =
         new RunEvent.RunCreated(
             r.tenant(),

@@ -190,16 +190,22 @@ final class RunAdmission {
   }
 
   /**
-   * Counts the run of {@code created} against {@code key} until it ends: binds {@code slot} to it,
-   * or gives the slot back if the create found an existing run.
+   * Binds {@code slot} to the id the run is about to be created with, before it exists: from then
+   * on the slot counts until the run exists and the run counts after, never both (decision 0049).
+   */
+  void reserve(Optional<String> slot, RunId runId) {
+    slot.ifPresent(s -> admissions.orElseThrow().bind(s, runId));
+  }
+
+  /**
+   * Counts the run of {@code created} against {@code key} until it ends: its slot was bound by
+   * {@link #reserve}; it is given back if the create found an existing run.
    */
   void created(ApiKey key, Optional<String> slot, CreateResult created) {
     RunId runId = created.runId();
     if (slot.isPresent()) {
       if (created.existing()) {
         admissions.orElseThrow().release(slot.get());
-      } else {
-        admissions.orElseThrow().bind(slot.get(), runId);
       }
       return;
     }

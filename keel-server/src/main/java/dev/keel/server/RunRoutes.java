@@ -155,9 +155,12 @@ final class RunRoutes {
             Optional.ofNullable(c.ctx().header("Idempotency-Key")).filter(k -> !k.isEmpty()),
             Optional.of(c.key().id()));
     Optional<String> slot = admission.admit(c.key());
+    RunId newId = RunId.of(engine.ids().next("run"));
     Runs.Created made;
     try {
-      made = runs.createWithState(req);
+      // The slot names the run before the run exists: the quota counts it exactly once.
+      admission.reserve(slot, newId);
+      made = runs.createWithState(req, newId);
     } catch (RuntimeException x) {
       admission.abandoned(slot);
       throw x;

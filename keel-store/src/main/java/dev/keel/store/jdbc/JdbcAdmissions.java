@@ -24,8 +24,9 @@ import java.util.UUID;
  *
  * <ul>
  *   <li>Runs per day: the tenant's run rows created since the day's start, plus its slots not yet
- *       bound to a run (creates in flight). A run and its slot between the create and the bind
- *       count twice for that moment: the error is on the side of refusing.
+ *       bound to a run, plus its slots bound to a run that is not written yet (creates in flight:
+ *       the server binds a slot to the new run's id before creating it, so a run and its slot never
+ *       count twice; decision 0049).
  *   <li>Unfinished runs per key: the key's slots not marked finished. Before counting, slots whose
  *       run has ended, and unbound slots older than {@link #GRACE} (a server died between admitting
  *       and creating), are marked finished.
@@ -71,18 +72,30 @@ public final class JdbcAdmissions implements Admissions {
           }
           if (runsPerDay > 0) {
             long day = dayStart.toEpochMilli();
-            long used =
-                count(
-                        c,
-                        "SELECT count(*) FROM runs WHERE tenant_id = ? AND created_at >= ?",
-                        tenant,
-                        day)
-                    + count(
-                        c,
-                        "SELECT count(*) FROM run_admissions WHERE tenant_id = ? AND run_id IS NULL"
-                            + " AND finished = 0 AND created_at >= ?",
-                        tenant,
-                        Math.max(day, stale));
+            // One statement, so one snapshot on PostgreSQL (read committed takes a new one per
+            // statement): every create in flight is counted exactly once, as an unbound slot, as
+            // a slot bound to a run not written yet, or as the run (decision 0049).
+            long since = Math.max(day, stale);
+            long used;
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT (SELECT count(*) FROM runs WHERE tenant_id = ? AND created_at >= ?)"
+                        + " + (SELECT count(*) FROM run_admissions WHERE tenant_id = ?"
+                        + " AND run_id IS NULL AND finished = 0 AND created_at >= ?)"
+                        + " + (SELECT count(*) FROM run_admissions a WHERE a.tenant_id = ?"
+                        + " AND a.run_id IS NOT NULL AND a.finished = 0 AND a.created_at >= ?"
+                        + " AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = a.run_id))")) {
+              ps.setString(1, tenant);
+              ps.setLong(2, day);
+              ps.setString(3, tenant);
+              ps.setLong(4, since);
+              ps.setString(5, tenant);
+              ps.setLong(6, since);
+              try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                used = rs.getLong(1);
+              }
+            }
             if (used >= runsPerDay) {
               return new Refused(Limit.RUNS_PER_DAY, used);
             }
@@ -91,7 +104,8 @@ public final class JdbcAdmissions implements Admissions {
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "UPDATE run_admissions SET finished = 1 WHERE key_id = ? AND finished = 0"
-                        + " AND ((run_id IS NULL AND created_at < ?) OR run_id IN"
+                        + " AND (((run_id IS NULL OR NOT EXISTS (SELECT 1 FROM runs r"
+                        + " WHERE r.id = run_admissions.run_id)) AND created_at < ?) OR run_id IN"
                         + " (SELECT id FROM runs WHERE status IN "
                         + TERMINAL
                         + "))")) {
@@ -166,7 +180,8 @@ public final class JdbcAdmissions implements Admissions {
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "DELETE FROM run_admissions WHERE finished = 1"
-                        + " OR (run_id IS NULL AND created_at < ?)"
+                        + " OR ((run_id IS NULL OR NOT EXISTS (SELECT 1 FROM runs r0"
+                        + " WHERE r0.id = run_admissions.run_id)) AND created_at < ?)"
                         + " OR EXISTS (SELECT 1 FROM runs r WHERE r.id = run_admissions.run_id"
                         + " AND r.status IN "
                         + TERMINAL
