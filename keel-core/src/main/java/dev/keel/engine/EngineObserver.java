@@ -27,6 +27,16 @@ public interface EngineObserver {
   default void executionStarted(RunState state, String workerId, long epoch) {}
 
   /**
+   * How long the run waited for this execution: from the moment it became claimable (created,
+   * resumed, an approval or answer decided, woken by a sub-run or a timer, handed back, or its
+   * previous lease lapsed) to the claim, both by the store's clock. Heard just before {@link
+   * #executionStarted}, once per claimed execution.
+   *
+   * @param waited the queue delay, never negative
+   */
+  default void executionQueued(RunState state, java.time.Duration waited) {}
+
+  /**
    * The execution let go of the run.
    *
    * @param how {@code released} (waiting, drained), {@code ended} (terminal status), {@code lost}

@@ -32,6 +32,7 @@ import dev.keel.tool.Tool;
 import dev.keel.tool.ToolInvocation;
 import dev.keel.tool.ToolResult;
 import dev.keel.tool.ToolSpec;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -65,6 +66,7 @@ public final class RunExecution {
   private final Engine e;
   private final RunId runId;
   private Lease lease;
+  private final Optional<Duration> queued;
   private volatile RunState state;
   private RunState durableState;
   private long durableSeq;
@@ -94,6 +96,12 @@ public final class RunExecution {
     this.durableSeq = state.lastSeq();
     this.knownSignalSeq = lease.signalSeq();
     this.leaseDeadlineNanos = requestedAtNanos + safeLeaseNanos();
+    // The claim set the lease to expire one lease time after it, by the store's clock.
+    Instant claimedAt = lease.expiresAt().minus(e.config().leaseTime());
+    this.queued =
+        lease
+            .readyAt()
+            .map(r -> r.isAfter(claimedAt) ? Duration.ZERO : Duration.between(r, claimedAt));
   }
 
   /**
@@ -197,6 +205,7 @@ public final class RunExecution {
    * @throws LeaseLostException if another worker took the run over; nothing more was written
    */
   public void run() throws InterruptedException {
+    queued.ifPresent(d -> e.observe(o -> o.executionQueued(state, d)));
     e.observe(o -> o.executionStarted(state, lease.workerId(), lease.epoch()));
     String how = "failed";
     try {

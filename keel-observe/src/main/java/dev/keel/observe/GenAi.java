@@ -43,6 +43,7 @@ final class GenAi {
   static final AttributeKey<String> TENANT = AttributeKey.stringKey("keel.tenant");
   static final AttributeKey<String> WORKER = AttributeKey.stringKey("keel.worker.id");
   static final AttributeKey<Long> EPOCH = AttributeKey.longKey("keel.lease.epoch");
+  static final AttributeKey<Long> QUEUE_DELAY_MS = AttributeKey.longKey("keel.queue.delay_ms");
   static final AttributeKey<Long> STEP = AttributeKey.longKey("keel.step");
   static final AttributeKey<Long> COST_MICROS = AttributeKey.longKey("keel.cost.micros");
   static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("keel.attempts");

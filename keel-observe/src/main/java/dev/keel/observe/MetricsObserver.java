@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +27,6 @@ import java.util.function.Function;
  */
 public final class MetricsObserver implements EngineObserver {
   private final MeterRegistry registry;
-  private final InstantSource clock;
   private final Function<String, String> providerOf;
   private final Map<String, Long> lastModelEnd = new ConcurrentHashMap<>();
   private final Map<String, Boolean> resumed = new ConcurrentHashMap<>();
@@ -37,13 +35,10 @@ public final class MetricsObserver implements EngineObserver {
    * A metrics observer.
    *
    * @param registry where meters go
-   * @param clock the wall clock queue delay is measured on (creation time to first claim)
    * @param providerOf the provider of a model name
    */
-  public MetricsObserver(
-      MeterRegistry registry, InstantSource clock, Function<String, String> providerOf) {
+  public MetricsObserver(MeterRegistry registry, Function<String, String> providerOf) {
     this.registry = registry;
-    this.clock = clock;
     this.providerOf = providerOf;
   }
 
@@ -54,10 +49,25 @@ public final class MetricsObserver implements EngineObserver {
     resumed.put(state.runId().value(), !first);
     counter("keel.executions.started", "agent", agent, "kind", first ? "first" : "resume")
         .increment();
-    if (first) {
-      Duration d = Duration.between(state.header().createdAt(), clock.instant());
-      timer("keel.queue.delay", "agent", agent).record(d.isNegative() ? Duration.ZERO : d);
-    }
+  }
+
+  /**
+   * Records the queue delay of every claimed execution, tagged with why the run had become
+   * claimable, as far as its state at the claim tells: {@code created} (never run), {@code resumed}
+   * (paused), {@code decided} (it waited on an approval or a question), {@code woken} (it waited on
+   * a timer, a sub-run or something outside) and {@code requeued} (it was running: handed back by a
+   * draining or failing worker, or its lease lapsed).
+   */
+  @Override
+  public void executionQueued(RunState state, Duration waited) {
+    String cause =
+        switch (state.status()) {
+          case QUEUED -> "created";
+          case PAUSED -> "resumed";
+          case WAITING -> state.approvals().isEmpty() ? "woken" : "decided";
+          default -> "requeued";
+        };
+    timer("keel.queue.delay", "agent", state.header().agentName(), "cause", cause).record(waited);
   }
 
   @Override

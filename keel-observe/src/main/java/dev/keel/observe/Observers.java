@@ -34,6 +34,11 @@ public final class Observers implements EngineObserver {
   }
 
   @Override
+  public void executionQueued(RunState state, java.time.Duration waited) {
+    each(o -> o.executionQueued(state, waited));
+  }
+
+  @Override
   public void executionEnded(RunState state, String how) {
     each(o -> o.executionEnded(state, how));
   }

@@ -19,7 +19,6 @@ import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.net.URI;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +110,7 @@ public final class Telemetry implements AutoCloseable {
     otlpMetrics.ifPresent(registry::add);
     List<EngineObserver> observers = new ArrayList<>();
     observers.add(new LogContextObserver());
-    observers.add(new MetricsObserver(registry, InstantSource.system(), providerOf));
+    observers.add(new MetricsObserver(registry, providerOf));
     Optional<SdkTracerProvider> tracing =
         exporter.map(
             e ->

@@ -39,6 +39,7 @@ public final class TracingObserver implements EngineObserver {
   private final Redaction redaction;
   private final Function<String, String> providerOf;
   private final Map<String, Span> agents = new ConcurrentHashMap<>();
+  private final Map<String, Long> queuedMillis = new ConcurrentHashMap<>();
 
   /**
    * A tracing observer.
@@ -51,6 +52,11 @@ public final class TracingObserver implements EngineObserver {
     this.tracer = tracer;
     this.redaction = redaction;
     this.providerOf = providerOf;
+  }
+
+  @Override
+  public void executionQueued(RunState state, java.time.Duration waited) {
+    queuedMillis.put(state.runId().value(), waited.toMillis());
   }
 
   @Override
@@ -72,6 +78,10 @@ public final class TracingObserver implements EngineObserver {
             .setAttribute(GenAi.TENANT, state.header().tenant())
             .setAttribute(GenAi.WORKER, workerId)
             .setAttribute(GenAi.EPOCH, epoch);
+    Long queued = queuedMillis.remove(runId);
+    if (queued != null) {
+      b.setAttribute(GenAi.QUEUE_DELAY_MS, queued);
+    }
     if (epoch > 1) {
       // the previous execution's agent span: ended, or lost with a killed process, either way its
       // children name it as their parent

@@ -104,7 +104,7 @@ class MetricsObserverTest {
           .contains("keel_tool_call_seconds_bucket{outcome=\"timeout\",tool=\"net.fetch\",le=")
           .contains("keel_checkpoint_write_seconds_count")
           .contains("keel_step_seconds_count{agent=\"fetcher\"} 1")
-          .contains("keel_queue_delay_seconds_count{agent=\"fetcher\"} 1")
+          .contains("keel_queue_delay_seconds_count{agent=\"fetcher\",cause=\"created\"} 1")
           .contains(
               "gen_ai_client_token_usage_tokens_sum{gen_ai_request_model=\"claude-sonnet-4-5\"");
     }

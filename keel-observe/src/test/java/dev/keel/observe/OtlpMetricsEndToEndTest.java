@@ -113,7 +113,7 @@ class OtlpMetricsEndToEndTest {
           .contains("keel_runs_finished_total{agent=\"fetcher\",outcome=\"completed\"} 1.0")
           .contains("keel_tool_timeouts_total{tool=\"net.fetch\"} 1.0")
           .contains("keel_tool_blocked_total{tool=\"shell.exec\"} 1.0")
-          .contains("keel_queue_delay_seconds_count{agent=\"fetcher\"} 1");
+          .contains("keel_queue_delay_seconds_count{agent=\"fetcher\",cause=\"created\"} 1");
     }
   }
 
@@ -216,6 +216,68 @@ class OtlpMetricsEndToEndTest {
           .contains("keel_model_fallbacks_total{from=\"big\",route=\"default\",to=\"small\"} 2.0")
           .contains("keel_resumes_total{agent=\"charger\",outcome=\"success\"} 1.0")
           .doesNotContain("outcome=\"failure\"");
+    }
+  }
+
+  @Test
+  void queueDelayIsMeasuredEachTimeARunBecomesClaimable() throws Exception {
+    Tool charge = tool("shop.charge", 3, () -> new ToolResult.Success(JsonValue.object()));
+    ScriptedModel model =
+        ScriptedModel.of(
+            (req, step) ->
+                step == 1
+                    ? response(
+                        List.of(new ToolCallRequest("c1", "shop.charge", JsonValue.object())))
+                    : response(List.of()));
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        Telemetry t =
+            Telemetry.create(
+                Optional.of(receiver.endpoint()),
+                Duration.ofHours(1),
+                "keel-otlp-test",
+                Redaction.secrets())) {
+      Engine e = engine(agent("charger", "shop.charge"), model, charge, FaultInjector.NONE, t);
+      Runs runs = new Runs(e);
+      RunId id =
+          runs.create(Runs.Request.of("acme", "charger", JsonValue.object("goal", "go"))).runId();
+      clock.advance(Duration.ofSeconds(3));
+      runOnce(e, "w1"); // created 3 s ago; asks for approval and releases the run
+      assertThat(runs.state(id).status()).isEqualTo(RunStatus.WAITING);
+      clock.advance(Duration.ofMinutes(2)); // waiting for a person is not queue delay
+      ApprovalRecord a = store.approvals("acme", Optional.of("pending"), 10).getFirst();
+      store.decide(
+          "acme",
+          new SignalPayload.ApprovalDecision(
+              a.approvalId(), "approved", "bob", Optional.empty(), "ok"));
+      clock.advance(Duration.ofSeconds(5));
+      runOnce(e, "w2"); // approved 5 s ago
+      assertThat(runs.state(id).status()).isEqualTo(RunStatus.COMPLETED);
+
+      // A worker claims a second run and dies; the run waits from its lease's expiry.
+      RunId lapsed =
+          runs.create(Runs.Request.of("acme", "charger", JsonValue.object("goal", "go"))).runId();
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(store.claim("dead", e.config().leaseTime(), 1))
+          .extracting(Lease::runId)
+          .containsExactly(lapsed);
+      clock.advance(e.config().leaseTime().plusSeconds(7));
+      runOnce(e, "w3"); // 7 s after the dead worker's lease expired
+
+      String text = t.scrape();
+      assertThat(text)
+          .contains("keel_queue_delay_seconds_count{agent=\"charger\",cause=\"created\"} 2")
+          .contains("keel_queue_delay_seconds_sum{agent=\"charger\",cause=\"created\"} 10.0")
+          .contains("keel_queue_delay_seconds_count{agent=\"charger\",cause=\"decided\"} 1")
+          .contains("keel_queue_delay_seconds_sum{agent=\"charger\",cause=\"decided\"} 5.0");
+      t.close();
+      assertThat(
+              receiver.latestHistogramCount(
+                  "keel.queue.delay", Map.of("agent", "charger", "cause", "decided")))
+          .hasValue(1);
+      assertThat(
+              receiver.latestHistogramSum(
+                  "keel.queue.delay", Map.of("agent", "charger", "cause", "created")))
+          .hasValue(10.0);
     }
   }
 

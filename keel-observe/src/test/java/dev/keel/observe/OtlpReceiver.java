@@ -168,6 +168,25 @@ public final class OtlpReceiver implements AutoCloseable {
     return found;
   }
 
+  /**
+   * The sum of the most recently received data point of the histogram {@code name} whose attributes
+   * include every entry of {@code attributes}; empty if none was received yet.
+   */
+  public OptionalDouble latestHistogramSum(String name, Map<String, String> attributes) {
+    OptionalDouble found = OptionalDouble.empty();
+    for (Metric m : metrics) {
+      if (!m.getName().equals(name) || !m.hasHistogram()) {
+        continue;
+      }
+      for (var p : m.getHistogram().getDataPointsList()) {
+        if (matches(p.getAttributesList(), attributes)) {
+          found = OptionalDouble.of(p.getSum());
+        }
+      }
+    }
+    return found;
+  }
+
   /** The names of every metric received. */
   public java.util.Set<String> metricNames() {
     java.util.Set<String> out = new java.util.TreeSet<>();

@@ -127,6 +127,9 @@ class TraceEndToEndTest {
       assertThat(resumedAgent.getLinksList()).hasSize(1);
       assertThat(resumedAgent.getLinks(0).getSpanId()).isEqualTo(crashedAgent.getSpanId());
       assertThat(resumedAgent.getLinks(0).getTraceId()).isEqualTo(crashedAgent.getTraceId());
+      // Queue delay: claimed as soon as created; then 1 s after the crashed lease (10 s) lapsed.
+      assertThat(num(crashedAgent, "keel.queue.delay_ms")).isZero();
+      assertThat(num(resumedAgent, "keel.queue.delay_ms")).isEqualTo(1000);
 
       // Model calls: three steps (tool, tool, answer), each a CLIENT child of an agent span.
       List<Span> chats = receiver.named("chat ");

@@ -158,10 +158,14 @@ public final class InMemoryRunStore implements RunStore {
                   .toList();
           List<Lease> out = new ArrayList<>();
           for (Row r : ready) {
+            // a lapsed lease made the run claimable again when it expired
+            if (r.expires.isPresent() && r.expires.get().isAfter(r.readyAt.orElseThrow())) {
+              r.readyAt = r.expires;
+            }
             r.owner = Optional.of(workerId);
             r.epoch++;
             r.expires = Optional.of(now.plus(ttl));
-            out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get()));
+            out.add(new Lease(r.id, workerId, r.epoch, r.signalSeq, r.expires.get(), r.readyAt));
           }
           return out;
         });

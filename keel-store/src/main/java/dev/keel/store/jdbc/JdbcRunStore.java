@@ -56,10 +56,12 @@ import org.jspecify.annotations.Nullable;
  * clause checks owner, epoch, expiry and expected last sequence; zero rows means the lease is lost
  * and nothing of the append is written.
  *
- * <p>{@code ready_at} is the time a run became (or becomes) claimable. A claim leaves it as it is,
- * so a run whose lease expires is claimable again at once with no signal (G5); only a release
- * changes it (to its timer, to now if a signal is pending, or to NULL to sleep until a signal), and
- * a signal moves it to now unless it is already due.
+ * <p>{@code ready_at} is the time a run became (or becomes) claimable. A claim keeps it due, so a
+ * run whose lease expires is claimable again at once with no signal (G5); a claim only moves it
+ * forward to the previous lease's expiry when that lease lapsed (the run became claimable again
+ * then), so every claim returns when its run became claimable, the start of its queue delay. A
+ * release changes it (to its timer, to now if a signal is pending, or to NULL to sleep until a
+ * signal), and a signal moves it to now unless it is already due.
  */
 abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, PostgresRunStore {
 
@@ -128,7 +130,10 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
                 + " WHERE 1 = 1 ON CONFLICT DO NOTHING RETURNING created_at";
     this.claimSql =
         "UPDATE runs SET lease_owner = ?, lease_epoch = lease_epoch + 1,"
-            + " lease_expires_at = n.now_ms + ?, updated_at = n.now_ms FROM "
+            + " lease_expires_at = n.now_ms + ?, updated_at = n.now_ms,"
+            // a lapsed lease made the run claimable again when it expired (SET reads old values)
+            + " ready_at = CASE WHEN lease_expires_at > ready_at THEN lease_expires_at"
+            + " ELSE ready_at END FROM "
             + nowRow
             + " WHERE runs.id IN (SELECT c.id FROM runs c WHERE c.ready_at IS NOT NULL"
             + " AND c.ready_at <= "
@@ -367,7 +372,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
                           workerId,
                           rs.getLong(2),
                           rs.getLong(3),
-                          Instant.ofEpochMilli(rs.getLong(4))),
+                          Instant.ofEpochMilli(rs.getLong(4)),
+                          Optional.of(Instant.ofEpochMilli(rs.getLong(5)))),
                       rs.getLong(5)));
             }
           }

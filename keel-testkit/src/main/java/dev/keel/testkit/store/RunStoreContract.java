@@ -405,6 +405,36 @@ public abstract class RunStoreContract {
     assertThat(row(h).leaseOwner()).contains("w2");
   }
 
+  @Test
+  void aClaimTellsWhenItsRunBecameClaimable() throws Exception {
+    Handle h = create();
+    Instant created = row(h).createdAt();
+    elapse(Duration.ofMillis(50));
+
+    // created: claimable since its creation
+    Lease first = h.claim("w1", SHORT).lease;
+    assertThat(first.readyAt()).contains(created);
+    assertThat(first.expiresAt().minus(SHORT)).isAfterOrEqualTo(created.plusMillis(50));
+
+    // the lease lapsed: claimable again when it expired, not since creation
+    elapse(PAST_SHORT);
+    Lease second = h.claim("w2", LONG).lease;
+    assertThat(second.readyAt()).contains(first.expiresAt());
+    // leases that were not just claimed say nothing about it
+    assertThat(h.write(new RunEvent.RunStarted()).readyAt()).isEmpty();
+
+    // released to sleep, then woken by a signal: claimable since the signal
+    h.write(Disposition.RELEASE, new RunEvent.RunWaiting("input"));
+    elapse(Duration.ofMillis(20));
+    store.signal(TENANT, h.id, new SignalPayload.UserMessage("go on", "alice"));
+    Instant signalled = row(h).readyAt().orElseThrow();
+    elapse(Duration.ofMillis(50));
+    Lease third = h.claim("w3", LONG).lease;
+    assertThat(third.readyAt()).contains(signalled);
+    assertThat(Duration.between(signalled, third.expiresAt().minus(LONG)))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(50));
+  }
+
   // ---------------------------------------------------------------- fencing
 
   @Test
