@@ -134,19 +134,7 @@ public final class KeelRuntime implements AutoCloseable {
       for (int i = 0; i < workerCount; i++) {
         workers.add(new RunWorker(engine, workerId(i), x -> LOG.error("worker failure", x)));
       }
-      this.server =
-          withServer
-              ? Optional.of(
-                  new ApiServer(
-                          engine,
-                          keys,
-                          cfg.server(),
-                          this::readiness,
-                          services(),
-                          tooling.review(cfg.policy().fourEyes()))
-                      .withMetrics(telemetry::scrape)
-                      .start())
-              : Optional.empty();
+      this.server = withServer ? Optional.of(server(tooling)) : Optional.empty();
       if (probing(cfg, withServer)) {
         Duration interval = cfg.probeInterval();
         Duration twice = interval.multipliedBy(2);
@@ -285,6 +273,38 @@ public final class KeelRuntime implements AutoCloseable {
 
   private static boolean probing(KeelConfig cfg, boolean withServer) {
     return withServer && !cfg.probeInterval().isZero() && !cfg.probeInterval().isNegative();
+  }
+
+  /**
+   * The API server, its HTTP meters in the telemetry registry (scraped and pushed over OTLP with
+   * the engine's), started.
+   */
+  private ApiServer server(ToolWiring tooling) {
+    ApiServer api =
+        new ApiServer(
+                engine,
+                keys,
+                cfg.server(),
+                this::readiness,
+                services(),
+                tooling.review(cfg.policy().fourEyes()))
+            .withMetrics(telemetry::scrape);
+    dev.keel.observe.HttpMeters meters =
+        new dev.keel.observe.HttpMeters(
+            telemetry.registry(), api::openStreams, this::runsByStatus, System::nanoTime);
+    return api.withRequestMeter(meters::answered).start();
+  }
+
+  /** The deployment's runs per status, every tenant's (decision 0043). */
+  private java.util.Map<dev.keel.run.RunStatus, Long> runsByStatus() {
+    java.util.Map<dev.keel.run.RunStatus, Long> out =
+        new java.util.EnumMap<>(dev.keel.run.RunStatus.class);
+    try (dev.keel.store.TenantScope.Entered all = dev.keel.store.TenantScope.enterEveryTenant()) {
+      for (dev.keel.store.RunRow r : store.rows()) {
+        out.merge(r.status(), 1L, Long::sum);
+      }
+    }
+    return out;
   }
 
   /** The file the local CLI reads the admin key from. */

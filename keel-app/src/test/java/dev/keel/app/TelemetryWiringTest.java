@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The process wiring: {@code telemetry.otlp_endpoint} (here by its environment variable) makes a
  * served run export GenAI spans and, every {@code telemetry.otlp_metrics_interval}, the engine's
- * metrics to a real OTLP receiver, and {@code /metrics} carries the same metrics next to the HTTP
- * ones.
+ * metrics and the HTTP server's to a real OTLP receiver, and {@code /metrics} carries the same
+ * metrics from the same registry.
  */
 class TelemetryWiringTest {
   @Test
@@ -89,12 +89,37 @@ class TelemetryWiringTest {
         }
         assertThat(receiver.latestSum("keel.executions.started", first)).hasValue(1.0);
         assertThat(receiver.latestHistogramCount("keel.model.call", Map.of())).isPresent();
+        // The HTTP server's meters travel with the engine's: the create, its latency, run counts.
+        Map<String, String> create = Map.of("method", "POST", "route", "/v1/runs", "status", "201");
+        String status =
+            ((dev.keel.json.JsonValue.JsonObject) dev.keel.json.JsonParser.parse(waited.body()))
+                .string("status")
+                .orElseThrow();
+        Map<String, String> done = Map.of("status", status);
+        assertThat(metrics).contains("keel_runs{status=\"" + status + "\"} 1.0");
+        while (receiver.latestSum("keel.http.requests", create).isEmpty()
+            || receiver.latestGauge("keel.runs", done).orElse(0) < 1) {
+          assertThat(java.time.Instant.now())
+              .as("no HTTP meters pushed; got %s", receiver.metricNames())
+              .isBefore(deadline);
+          Thread.sleep(50);
+        }
+        assertThat(receiver.latestSum("keel.http.requests", create)).hasValue(1.0);
+        assertThat(receiver.latestHistogramCount("keel.http.request", create)).hasValue(1);
+        assertThat(receiver.latestGauge("keel.runs", done)).hasValue(1.0);
+        assertThat(receiver.latestGauge("keel.sse.streams.open", Map.of())).hasValue(0.0);
       }
       // Closing the runtime flushed the spans.
       assertThat(metrics)
-          .contains("keel_http_requests_total")
+          .contains(
+              "keel_http_requests_total{method=\"POST\",route=\"/v1/runs\",status=\"201\"} 1.0")
+          .contains("keel_http_request_seconds_bucket{method=\"POST\",route=\"/v1/runs\"")
+          .contains("keel_sse_streams_open 0.0")
           .contains("keel_executions_started_total{agent=\"support-triage\",kind=\"first\"}")
           .contains("keel_model_call_seconds_bucket");
+      // One registry renders them: the server adds no hand-written copy of its own.
+      assertThat(metrics.split("# TYPE keel_http_requests_total ", -1)).hasSize(2);
+      assertThat(metrics.split("# TYPE keel_runs ", -1)).hasSize(2);
       assertThat(receiver.named("invoke_agent support-triage")).isNotEmpty();
       assertThat(receiver.named("chat ")).isNotEmpty();
       String trace = dev.keel.observe.RunTraceIds.of(runId);

@@ -150,6 +150,29 @@ public final class OtlpReceiver implements AutoCloseable {
   }
 
   /**
+   * The value of the most recently received data point of the gauge {@code name} whose attributes
+   * include every entry of {@code attributes}; empty if none was received yet.
+   */
+  public OptionalDouble latestGauge(String name, Map<String, String> attributes) {
+    OptionalDouble found = OptionalDouble.empty();
+    for (Metric m : metrics) {
+      if (!m.getName().equals(name) || !m.hasGauge()) {
+        continue;
+      }
+      for (NumberDataPoint p : m.getGauge().getDataPointsList()) {
+        if (matches(p.getAttributesList(), attributes)) {
+          found =
+              OptionalDouble.of(
+                  p.getValueCase() == NumberDataPoint.ValueCase.AS_INT
+                      ? p.getAsInt()
+                      : p.getAsDouble());
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
    * The count of the most recently received data point of the histogram {@code name} whose
    * attributes include every entry of {@code attributes}; empty if none was received yet.
    */

@@ -75,6 +75,7 @@ public final class ApiServer implements AutoCloseable {
   private final List<Route> routes;
   private final Javalin app;
   private volatile java.util.function.Supplier<String> moreMetrics = () -> "";
+  private volatile RequestMeter meter = metrics::record;
 
   /** A server for {@code engine}'s store and catalogs, authenticating with {@code keys}. */
   public ApiServer(Engine engine, ApiKeys keys, ServerConfig cfg, Readiness readiness) {
@@ -368,7 +369,7 @@ public final class ApiServer implements AutoCloseable {
       if (tenantScope != null) {
         tenantScope.close();
       }
-      metrics.record(route.method(), route.path(), status, System.nanoTime() - start);
+      meter.answered(route.method(), route.path(), status, System.nanoTime() - start);
       org.slf4j.MDC.remove("request_id");
       org.slf4j.MDC.remove("tenant");
     }
@@ -388,6 +389,17 @@ public final class ApiServer implements AutoCloseable {
    */
   public ApiServer withMetrics(java.util.function.Supplier<String> more) {
     this.moreMetrics = more;
+    return this;
+  }
+
+  /**
+   * Sends every answered request to {@code m} instead of the server's own counters, and leaves the
+   * HTTP, event-stream and run-count lines of {@code /metrics} to the registry behind {@code m}
+   * (which {@link #withMetrics} renders; see {@link #openStreams}); returns this server.
+   */
+  public ApiServer withRequestMeter(RequestMeter m) {
+    this.meter = java.util.Objects.requireNonNull(m, "m");
+    metrics.renderOwn = false;
     return this;
   }
 

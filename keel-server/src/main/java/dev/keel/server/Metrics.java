@@ -10,11 +10,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
-/** A small hand-written Prometheus text exposition of request and run counts. */
+/**
+ * A small hand-written Prometheus text exposition of request and run counts, for a server used
+ * without a metrics registry; with one ({@link ApiServer#withRequestMeter}) it renders nothing and
+ * only counts open streams.
+ */
 final class Metrics {
   private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> durationMicros = new ConcurrentHashMap<>();
   final AtomicInteger openStreams = new AtomicInteger();
+  volatile boolean renderOwn = true;
 
   void record(String method, String route, int status, long nanos) {
     String labels = "method=\"" + method + "\",route=\"" + route + "\",status=\"" + status + "\"";
@@ -25,6 +30,9 @@ final class Metrics {
   }
 
   String render(RunStore store) {
+    if (!renderOwn) {
+      return "";
+    }
     StringBuilder out = new StringBuilder(1024);
     out.append("# HELP keel_http_requests_total HTTP requests answered.\n");
     out.append("# TYPE keel_http_requests_total counter\n");
