@@ -63,10 +63,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /**
- * SC-01/SC-05: canary secrets passed in a run's input, returned by a tool, thrown in a tool's error
- * and sent in a bad request are searched for in the store file (SQLite) or a pg_dump of the schema
- * (PostgreSQL), the captured logs, the OTLP trace exports, an SSE capture and every HTTP response:
- * zero occurrences.
+ * SC-01/SC-05: canary secrets passed in a run's input, returned by a tool, thrown in a tool's
+ * error, sent in a message to the waiting run, in an approver's comment and in a bad request are
+ * searched for in the store file (SQLite) or a pg_dump of the schema (PostgreSQL), the captured
+ * logs, the OTLP trace exports, an SSE capture and every HTTP response: zero occurrences.
  */
 class CanarySecretEndToEndTest {
   static final String PATTERN_CANARY =
@@ -118,10 +118,14 @@ class CanarySecretEndToEndTest {
                                 ScriptedModel.calls(
                                     ScriptedModel.call(
                                         "c2", "vault.fail", JsonValue.object("name", "prod")));
+                            case 3 ->
+                                ScriptedModel.calls(
+                                    ScriptedModel.call(
+                                        "c3", "vault.rotate", JsonValue.object("name", "prod")));
                             default -> ScriptedModel.text("done");
                           }),
                   m -> new Pricing(1_000_000, 2_000_000, 0),
-                  new ToolRegistry(List.of(readTool(), failTool())),
+                  new ToolRegistry(List.of(readTool(), failTool(), rotateTool())),
                   ToolPolicy.byRiskLevel(),
                   InstantSource.system(),
                   IdSource.random(),
@@ -173,6 +177,39 @@ class CanarySecretEndToEndTest {
                 "/v1/runs/" + runId + "/wait",
                 "{\"timeout_s\":20}",
                 http);
+        assertThat(waited.body()).contains("waiting");
+        // While it waits for the approval of vault.rotate: a message and the approver's comment.
+        HttpResponse<String> message =
+            send(
+                client,
+                base,
+                token,
+                "POST",
+                "/v1/runs/" + runId + "/messages",
+                "{\"content\":\"also try " + KNOWN_CANARY + "\"}",
+                http);
+        assertThat(message.statusCode()).as(message.body()).isEqualTo(202);
+        String approvals = send(client, base, token, "GET", "/v1/approvals", null, http).body();
+        String approvalId = approvals.replaceAll("(?s).*\"id\":\"(apr_[A-Za-z0-9_]+)\".*", "$1");
+        HttpResponse<String> approved =
+            send(
+                client,
+                base,
+                token,
+                "POST",
+                "/v1/approvals/" + approvalId + "/approve",
+                "{\"comment\":\"ok, the new key is " + PATTERN_CANARY + "\"}",
+                http);
+        assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+        waited =
+            send(
+                client,
+                base,
+                token,
+                "POST",
+                "/v1/runs/" + runId + "/wait",
+                "{\"timeout_s\":20}",
+                http);
         assertThat(waited.body()).contains("completed");
         // A bad request naming the canary answers with a problem that does not echo it.
         HttpResponse<String> bad =
@@ -197,7 +234,11 @@ class CanarySecretEndToEndTest {
                     .timeout(Duration.ofSeconds(20))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(sse.body()).contains("tool.succeeded").contains("run.completed");
+        assertThat(sse.body())
+            .contains("tool.succeeded")
+            .contains("message.received")
+            .contains("approval.resolved")
+            .contains("run.completed");
         http.add(sse.body());
         // The engine's own log lines and an application log line naming the canary.
         LoggerFactory.getLogger("dev.keel.test")
@@ -259,7 +300,7 @@ class CanarySecretEndToEndTest {
         "1",
         "Read the vault.",
         "scripted",
-        List.of("vault.read", "vault.fail"),
+        List.of("vault.read", "vault.fail", "vault.rotate"),
         Budget.DEFAULT,
         256);
   }
@@ -284,8 +325,16 @@ class CanarySecretEndToEndTest {
                 ""));
   }
 
+  private static Tool rotateTool() {
+    return tool("vault.rotate", 3, () -> new ToolResult.Success(JsonValue.object("rotated", true)));
+  }
+
   private static Tool tool(String name, java.util.function.Supplier<ToolResult> result) {
-    ToolSpec spec = ToolSpec.builder(name).riskLevel(0).idempotency(Idempotency.NATURAL).build();
+    return tool(name, 0, result);
+  }
+
+  private static Tool tool(String name, int risk, java.util.function.Supplier<ToolResult> result) {
+    ToolSpec spec = ToolSpec.builder(name).riskLevel(risk).idempotency(Idempotency.NATURAL).build();
     return new Tool() {
       @Override
       public ToolSpec spec() {

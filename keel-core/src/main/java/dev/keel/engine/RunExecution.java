@@ -303,7 +303,8 @@ public final class RunExecution {
       if (state.status().terminal()) {
         return;
       }
-      switch (sig.payload()) {
+      // A signal stored by another writer than the API (which redacts) is redacted here (0052).
+      switch (sig.payload().redacted(e.redaction())) {
         case SignalPayload.Cancel c ->
             record(
                 new RunEvent.RunCancelled(

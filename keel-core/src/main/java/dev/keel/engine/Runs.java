@@ -458,6 +458,7 @@ public final class Runs {
     if (input instanceof JsonObject o) {
       answer = o.get("answer").or(() -> o.get("text")).orElse(input);
     }
+    answer = engine.redaction().redact(answer);
     return engine
         .store()
         .decide(

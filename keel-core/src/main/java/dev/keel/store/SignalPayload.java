@@ -11,6 +11,24 @@ public sealed interface SignalPayload {
   /** The wire kind, such as {@code cancel}. */
   String kind();
 
+  /**
+   * This payload with secrets masked by {@code r} in what a person typed: a cancel reason, a resume
+   * input, a message, a plan, an approval's comment or an answer. Edited approval arguments stay as
+   * sent: they are bound to the approval by their hash and are what the tool runs with.
+   */
+  default SignalPayload redacted(dev.keel.redact.Redaction r) {
+    return switch (this) {
+      case Cancel c -> new Cancel(r.redact(c.reason()), c.by());
+      case Pause p -> p;
+      case Resume x -> new Resume(r.redact(x.input()), x.by());
+      case UserMessage m -> new UserMessage(r.redact(m.content()), m.by());
+      case ApprovalDecision d ->
+          new ApprovalDecision(
+              d.approvalId(), d.decision(), d.decidedBy(), d.arguments(), r.redact(d.comment()));
+      case PlanEdit e -> new PlanEdit((JsonObject) r.redactValues(e.plan()), e.by());
+    };
+  }
+
   /** Cancel the run. */
   record Cancel(String reason, String by) implements SignalPayload {
     @Override

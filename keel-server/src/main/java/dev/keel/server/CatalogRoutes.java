@@ -101,7 +101,7 @@ final class CatalogRoutes {
     }
     ApprovalRecord after =
         store
-            .decide(c.tenant(), d)
+            .decide(c.tenant(), (SignalPayload.ApprovalDecision) d.redacted(engine.redaction()))
             .orElseThrow(() -> ApiException.notFound("approval", d.approvalId()));
     if (!after.status().equals(d.decision())) {
       throw notPending(after);

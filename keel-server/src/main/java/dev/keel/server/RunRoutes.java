@@ -378,7 +378,9 @@ final class RunRoutes {
   }
 
   private Reply signal(Call c, RunRow row, SignalPayload payload) {
-    Optional<Long> seq = store.signal(c.tenant(), row.runId(), payload);
+    // what a person typed is stored redacted, like run input (decision 0052)
+    Optional<Long> seq =
+        store.signal(c.tenant(), row.runId(), payload.redacted(engine.redaction()));
     if (seq.isEmpty()) {
       RunStatus now = store.row(row.runId()).map(RunRow::status).orElse(row.status());
       throw new ApiException(
