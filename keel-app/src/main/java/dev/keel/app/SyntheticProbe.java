@@ -24,8 +24,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * A synthetic probe: every {@code interval} it starts a tiny run of the {@code keel-probe} agent
  * (tenant {@code keel-probe}, no tools, answered in-process without a provider) through the real
  * store and workers. A probe run that has not completed within {@code deadline} makes {@code
- * /readyz} fail and counts in {@code keel_probe_runs_total{outcome}}, so a silently stuck worker is
- * noticed.
+ * /readyz} fail, sets the gauge {@code keel_probe_overdue} to 1 and counts once as {@code
+ * keel_probe_runs_total{outcome="overdue"}} (finished probe runs count as {@code completed} or
+ * {@code failed}), so a silently stuck worker is noticed by a probe of {@code /readyz} and by an
+ * alert on the metrics alike.
  */
 final class SyntheticProbe implements AutoCloseable {
   static final String AGENT = "keel-probe";
@@ -39,13 +41,19 @@ final class SyntheticProbe implements AutoCloseable {
   private final AtomicReference<Optional<Pending>> last = new AtomicReference<>(Optional.empty());
   private final Thread thread;
 
-  private record Pending(RunId runId, Instant createdAt) {}
+  private record Pending(
+      RunId runId, Instant createdAt, java.util.concurrent.atomic.AtomicBoolean overdue) {}
 
   SyntheticProbe(Engine engine, Duration interval, Duration deadline, MeterRegistry registry) {
     this.engine = engine;
     this.interval = interval;
     this.deadline = deadline;
     this.registry = registry;
+    io.micrometer.core.instrument.Gauge.builder(
+            "keel.probe.overdue", this, p -> p.problem().isPresent() ? 1 : 0)
+        .description("1 while the newest probe run is past its deadline: no worker advances runs")
+        .strongReference(true)
+        .register(registry);
     this.thread = Thread.ofVirtual().name("keel-probe").start(this::loop);
   }
 
@@ -118,6 +126,10 @@ final class SyntheticProbe implements AutoCloseable {
       Optional<RunRow> row = engine.store().row(p.get().runId());
       RunStatus s = row.map(RunRow::status).orElse(RunStatus.FAILED);
       if (!s.terminal()) {
+        // counted once, when it is first seen past its deadline
+        if (problem().isPresent() && p.get().overdue().compareAndSet(false, true)) {
+          registry.counter("keel.probe.runs", "outcome", "overdue").increment();
+        }
         return;
       }
       registry
@@ -128,7 +140,9 @@ final class SyntheticProbe implements AutoCloseable {
         new Runs(engine)
             .create(Runs.Request.of(TENANT, AGENT, JsonValue.object("goal", "probe")))
             .runId();
-    last.set(Optional.of(new Pending(id, Instant.now())));
+    last.set(
+        Optional.of(
+            new Pending(id, Instant.now(), new java.util.concurrent.atomic.AtomicBoolean())));
   }
 
   /** Empty when the newest probe run is on time, otherwise what is wrong. */

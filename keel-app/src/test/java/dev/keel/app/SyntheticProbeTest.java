@@ -28,7 +28,10 @@ class SyntheticProbeTest {
         Thread.sleep(100);
         metrics = get(base + "/metrics", token).body();
       }
-      assertThat(metrics).contains("keel_probe_runs_total{outcome=\"completed\"}");
+      assertThat(metrics)
+          .contains("keel_probe_runs_total{outcome=\"completed\"}")
+          .contains("keel_probe_overdue 0.0")
+          .doesNotContain("outcome=\"overdue\"");
       assertThat(get(base + "/readyz", null).statusCode()).isEqualTo(200);
     }
   }
@@ -44,6 +47,16 @@ class SyntheticProbeTest {
       }
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(r.body()).contains("synthetic probe run").contains("no worker is advancing runs");
+      // The metrics say so too: the gauge at once, the counter once the probe's next tick saw it.
+      String token = rt.firstAdminToken().orElseThrow();
+      String metrics = get(base + "/metrics", token).body();
+      for (int i = 0; i < 50 && !metrics.contains("outcome=\"overdue\""); i++) {
+        Thread.sleep(100);
+        metrics = get(base + "/metrics", token).body();
+      }
+      assertThat(metrics)
+          .contains("keel_probe_overdue 1.0")
+          .contains("keel_probe_runs_total{outcome=\"overdue\"} 1.0");
     }
   }
 
