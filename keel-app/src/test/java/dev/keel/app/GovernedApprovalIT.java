@@ -233,6 +233,12 @@ class GovernedApprovalIT {
 
   @Test
   void withFourEyesTheRunsCreatorMayDenyButNotApprove() throws Exception {
+    ch.qos.logback.classic.Logger auditLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("keel.tools.audit");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> audited =
+        new ch.qos.logback.core.read.ListAppender<>();
+    audited.start();
+    auditLog.addAppender(audited);
     try (KeelRuntime rt = KeelRuntime.serve(config("60s", true))) {
       String admin = rt.firstAdminToken().orElseThrow();
       var alice = KeyTokens.issue(rt.keys(), "default", Role.OPERATOR, Set.of(), Instant.now());
@@ -249,6 +255,17 @@ class GovernedApprovalIT {
           .contains("four-eyes")
           .contains(alice.key().id())
           .contains(started[0]);
+      // The refusal is in the audit trail: who, which approval, refused, and the rule.
+      assertThat(audited.list)
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .anySatisfy(
+              line ->
+                  assertThat(line)
+                      .contains("ApprovalChecked")
+                      .contains(started[1])
+                      .contains(alice.key().id())
+                      .contains("accepted=false")
+                      .contains("four-eyes"));
       Thread.sleep(300);
       assertThat(refunds).isEmpty();
       assertThat(
@@ -273,6 +290,8 @@ class GovernedApprovalIT {
       assertThat(deny.statusCode()).as(deny.body()).isEqualTo(200);
       json(call("POST", base + "/v1/runs/" + second[0] + "/wait?timeout_s=60", admin, null));
       assertThat(refunds).hasSize(1);
+    } finally {
+      auditLog.detachAppender(audited);
     }
   }
 
