@@ -26,8 +26,13 @@ public final class JsonWriter {
     switch (value) {
       case JsonObject o -> {
         out.append('{');
-        List<Map.Entry<String, JsonValue>> entries = new ArrayList<>(o.members().entrySet());
-        entries.sort(Map.Entry.comparingByKey());
+        Map<String, JsonValue> members = o.members();
+        Iterable<Map.Entry<String, JsonValue>> entries = members.entrySet();
+        if (!keysSorted(members)) {
+          List<Map.Entry<String, JsonValue>> sorted = new ArrayList<>(members.entrySet());
+          sorted.sort(Map.Entry.comparingByKey());
+          entries = sorted;
+        }
         boolean first = true;
         for (Map.Entry<String, JsonValue> e : entries) {
           if (!first) {
@@ -57,7 +62,22 @@ public final class JsonWriter {
     }
   }
 
+  /** Whether the keys already come in canonical order, so the entries need no sorted copy. */
+  private static boolean keysSorted(Map<String, JsonValue> members) {
+    String previous = null;
+    for (String key : members.keySet()) {
+      if (previous != null && previous.compareTo(key) > 0) {
+        return false;
+      }
+      previous = key;
+    }
+    return true;
+  }
+
   private static String plain(BigDecimal value) {
+    if (value.scale() == 0) {
+      return value.toString(); // an integer: no exponent, nothing to strip
+    }
     BigDecimal stripped = value.stripTrailingZeros();
     return stripped.scale() < 0
         ? stripped.toBigIntegerExact().toString()
@@ -67,8 +87,14 @@ public final class JsonWriter {
   /** Appends {@code s} as a quoted JSON string with the required escapes. */
   public static void quote(String s, StringBuilder out) {
     out.append('"');
+    int plainFrom = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\' && c != 0x2028 && c != 0x2029) {
+        continue; // copied in one piece with the rest of its run
+      }
+      out.append(s, plainFrom, i);
+      plainFrom = i + 1;
       switch (c) {
         case '"' -> out.append("\\\"");
         case '\\' -> out.append("\\\\");
@@ -77,15 +103,10 @@ public final class JsonWriter {
         case '\t' -> out.append("\\t");
         case '\b' -> out.append("\\b");
         case '\f' -> out.append("\\f");
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
+        default -> out.append(String.format("\\u%04x", (int) c));
       }
     }
+    out.append(s, plainFrom, s.length());
     out.append('"');
   }
 }
