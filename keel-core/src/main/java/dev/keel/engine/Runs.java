@@ -3,6 +3,7 @@ package dev.keel.engine;
 import dev.keel.agent.AgentSpec;
 import dev.keel.json.JsonValue.JsonObject;
 import dev.keel.run.Budget;
+import dev.keel.run.EventCodec;
 import dev.keel.run.EventEnvelope;
 import dev.keel.run.Hashes;
 import dev.keel.run.RunEvent;
@@ -247,11 +248,14 @@ public final class Runs {
             cachedVersions(agent),
             r.createdBy());
     EventEnvelope env = new EventEnvelope(id, 1, engine.clock().instant(), 0, created);
-    RecordedEvent first = new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env));
+    String payload = EventCodec.encode(created);
+    RecordedEvent first =
+        new RecordedEvent(env, Hashes.chain(Hashes.GENESIS, env, payload), payload);
     CreateResult result =
         engine.store().create(new NewRun(id, r.tenant(), r.idempotencyKey(), first));
     return new Created(
-        result, result.existing() ? Optional.empty() : Optional.of(RunState.initial(env)));
+        result,
+        result.existing() ? Optional.empty() : Optional.of(RunState.initial(env, first.hash())));
   }
 
   /** {@link #versions} of {@code agent}, computed once per definition object. */

@@ -124,6 +124,14 @@ public record RunState(
 
   /** The state after the first event, which must be {@link RunCreated} with sequence 1. */
   public static RunState initial(EventEnvelope first) {
+    return initial(first, Hashes.chain(Hashes.GENESIS, first));
+  }
+
+  /**
+   * The state after {@code first}, whose chain hash the caller has just computed as {@code hash}
+   * (so the event is not encoded and hashed again).
+   */
+  public static RunState initial(EventEnvelope first, String hash) {
     if (!(first.event() instanceof RunCreated c) || first.seq() != 1) {
       throw new IllegalArgumentException(
           "a run's log must start with run.created at seq 1, got "
@@ -185,7 +193,7 @@ public record RunState(
         0,
         1,
         first.epoch(),
-        Hashes.chain(Hashes.GENESIS, first),
+        hash,
         0,
         Usage.ZERO,
         messages,

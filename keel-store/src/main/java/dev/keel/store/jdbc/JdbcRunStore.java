@@ -9,6 +9,7 @@ import dev.keel.run.EventEnvelope;
 import dev.keel.run.FaultInjector;
 import dev.keel.run.RunEvent;
 import dev.keel.run.RunId;
+import dev.keel.run.RunPhase;
 import dev.keel.run.RunState;
 import dev.keel.run.RunStatus;
 import dev.keel.run.StateCodec;
@@ -284,7 +285,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
   public CreateResult create(NewRun run) {
     EventEnvelope first = run.created().envelope();
     RunEvent.RunCreated created = (RunEvent.RunCreated) first.event();
-    RunState state = RunState.initial(first);
+    // A new run (a fork too) starts queued; its state needs no fold here.
+    RunStatus status = RunStatus.QUEUED;
+    RunPhase phase = RunPhase.NONE;
     String route =
         run.idempotencyKey().map(k -> run.tenant() + '\u0000' + k).orElse(run.runId().value());
     return write(
@@ -301,8 +304,8 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
           ps.setString(++i, created.agentVersion());
           ps.setString(++i, created.threadId().orElse(null));
           ps.setString(++i, created.parentRunId().orElse(null));
-          ps.setString(++i, state.status().wire());
-          ps.setString(++i, state.phase().wire());
+          ps.setString(++i, status.wire());
+          ps.setString(++i, phase.wire());
           ps.setString(++i, run.created().hash());
           ps.setString(++i, run.idempotencyKey().orElse(null));
           ps.setString(++i, created.input().toString());
