@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -88,6 +89,7 @@ final class GroupCommitter implements AutoCloseable {
   static final class Tx {
     private final Connection connection;
     private final @Nullable Map<String, PreparedStatement> cache;
+    private final @Nullable Map<String, PreparedStatement> batch;
     private final List<PreparedStatement> opened = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
     private final Set<String> published = new LinkedHashSet<>();
@@ -97,15 +99,38 @@ final class GroupCommitter implements AutoCloseable {
      * the life of the connection (the SQLite writer), otherwise closed when the batch ends.
      */
     Tx(Connection connection, @Nullable Map<String, PreparedStatement> cache) {
-      this.connection = connection;
-      this.cache = cache;
+      this(connection, cache, null);
     }
 
-    /** A statement for {@code sql}; the transaction owns it, callers never close it. */
+    /** As above, sharing {@code batch}'s statements with the other requests of the batch. */
+    Tx(
+        Connection connection,
+        @Nullable Map<String, PreparedStatement> cache,
+        @Nullable Map<String, PreparedStatement> batch) {
+      this.connection = connection;
+      this.cache = cache;
+      this.batch = batch;
+    }
+
+    /**
+     * A statement for {@code sql}; the transaction owns it, callers never close it. Without a
+     * connection-long cache, statements are still shared by the requests of one batch: PostgreSQL's
+     * driver parses the SQL again whenever a statement for it is already open on the connection.
+     */
     PreparedStatement prepare(String sql) throws SQLException {
       if (cache == null) {
-        PreparedStatement ps = connection.prepareStatement(sql);
-        opened.add(ps);
+        if (batch == null) {
+          PreparedStatement ps = connection.prepareStatement(sql);
+          opened.add(ps);
+          return ps;
+        }
+        PreparedStatement ps = batch.get(sql);
+        if (ps == null) {
+          ps = connection.prepareStatement(sql);
+          batch.put(sql, ps);
+        } else {
+          ps.clearParameters();
+        }
         return ps;
       }
       PreparedStatement ps = cache.get(sql);
@@ -346,11 +371,15 @@ final class GroupCommitter implements AutoCloseable {
       return;
     }
     boolean broken = false;
+    Map<String, PreparedStatement> shared = null;
     try {
       Map<String, PreparedStatement> cache = source.statementCache();
+      if (cache == null) {
+        shared = new HashMap<>();
+      }
       if (batch.size() == 1) {
-        runAlone(c, batch.getFirst(), cache);
-      } else if (!runOptimistically(c, batch, cache)) {
+        runAlone(c, batch.getFirst(), cache, shared);
+      } else if (!runOptimistically(c, batch, cache, shared)) {
         // One request failed: roll the whole attempt back and run the others again, each in its
         // own savepoint, so that only the failing request fails.
         c.rollback();
@@ -364,7 +393,7 @@ final class GroupCommitter implements AutoCloseable {
           if (r.failure == null) {
             r.tx = null;
             r.result = null;
-            runInSavepoint(c, r, cache);
+            runInSavepoint(c, r, cache, shared);
           } else {
             r.tx = null;
           }
@@ -410,6 +439,15 @@ final class GroupCommitter implements AutoCloseable {
           tx.closeStatements();
         }
       }
+      if (shared != null) {
+        for (PreparedStatement ps : shared.values()) {
+          try {
+            ps.close();
+          } catch (SQLException ignored) {
+            // The connection is being given back; a statement that fails to close is gone anyway.
+          }
+        }
+      }
       source.release(c, broken);
     }
     finish(batch);
@@ -423,9 +461,12 @@ final class GroupCommitter implements AutoCloseable {
   }
 
   private static <T> void runAlone(
-      Connection c, Request<T> r, @Nullable Map<String, PreparedStatement> cache)
+      Connection c,
+      Request<T> r,
+      @Nullable Map<String, PreparedStatement> cache,
+      @Nullable Map<String, PreparedStatement> shared)
       throws SQLException {
-    Tx tx = new Tx(c, cache);
+    Tx tx = new Tx(c, cache, shared);
     r.tx = tx;
     try {
       r.result = r.op.run(tx);
@@ -444,9 +485,12 @@ final class GroupCommitter implements AutoCloseable {
    * are dropped with its {@link Tx}.
    */
   private static boolean runOptimistically(
-      Connection c, List<Request<?>> batch, @Nullable Map<String, PreparedStatement> cache) {
+      Connection c,
+      List<Request<?>> batch,
+      @Nullable Map<String, PreparedStatement> cache,
+      @Nullable Map<String, PreparedStatement> shared) {
     for (Request<?> r : batch) {
-      if (!runUnprotected(r, new Tx(c, cache))) {
+      if (!runUnprotected(r, new Tx(c, cache, shared))) {
         return false;
       }
     }
@@ -465,10 +509,13 @@ final class GroupCommitter implements AutoCloseable {
   }
 
   private static <T> void runInSavepoint(
-      Connection c, Request<T> r, @Nullable Map<String, PreparedStatement> cache)
+      Connection c,
+      Request<T> r,
+      @Nullable Map<String, PreparedStatement> cache,
+      @Nullable Map<String, PreparedStatement> shared)
       throws SQLException {
     Savepoint sp = c.setSavepoint();
-    Tx tx = new Tx(c, cache);
+    Tx tx = new Tx(c, cache, shared);
     r.tx = tx;
     try {
       r.result = r.op.run(tx);
