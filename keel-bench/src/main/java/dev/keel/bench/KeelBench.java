@@ -45,7 +45,10 @@ public final class KeelBench {
    *
    * @param singleSteps steps of the single run
    * @param singleReps timed single runs (the median is reported)
-   * @param warmups untimed single runs first
+   * @param warmups untimed single runs first (at least)
+   * @param warmupSeconds Keel's untimed single runs go on until this long has passed, so the JIT
+   *     has compiled the engine's hot paths: a server runs warm, and so is the floor's one INSERT
+   *     after a few hundred rows
    * @param concRuns runs of the small concurrent batch
    * @param concSteps steps of each run in it
    * @param concReps timed small batches
@@ -57,14 +60,15 @@ public final class KeelBench {
       int singleSteps,
       int singleReps,
       int warmups,
+      int warmupSeconds,
       int concRuns,
       int concSteps,
       int concReps,
       int manyRuns,
       int manySteps,
       int manyReps) {
-    static final Sizes FULL = new Sizes(200, 5, 2, 20, 50, 3, 1000, 10, 3);
-    static final Sizes QUICK = new Sizes(200, 3, 1, 20, 50, 2, 200, 10, 1);
+    static final Sizes FULL = new Sizes(200, 5, 2, 20, 20, 50, 3, 1000, 10, 3);
+    static final Sizes QUICK = new Sizes(200, 3, 1, 3, 20, 50, 2, 200, 10, 1);
   }
 
   /** Per-step figures of the floor, one value per repetition. */
@@ -79,6 +83,7 @@ public final class KeelBench {
    * @param counts what the engine asked of the store
    * @param commits explicit commits of Keel's store, where JFR could count them
    * @param statements statements Keel's store sent, where JFR could count them
+   * @param probedSteps steps of the extra batch the commits and statements were counted in
    * @param transactions transactions the database committed, where it counts them
    * @param repeatedCalls tool calls made again after a run changed hands
    * @param cpuNanos CPU time this JVM used meanwhile, all threads (SQLite's work included, the
@@ -91,6 +96,7 @@ public final class KeelBench {
       ObservedRunStore.Counts counts,
       Optional<DriverCalls.Calls> commits,
       Optional<DriverCalls.Calls> statements,
+      long probedSteps,
       OptionalLong transactions,
       long repeatedCalls,
       long cpuNanos) {}
@@ -136,6 +142,12 @@ public final class KeelBench {
         Runtime.getRuntime().maxMemory() >> 20,
         loadBefore,
         options.quick() ? ", QUICK counts" : "");
+    if (options.soak().isPresent()) {
+      for (String key : options.stores()) {
+        soak(key, options.soak().get());
+      }
+      return;
+    }
     List<StoreFigures> figures = new ArrayList<>();
     if (options.throughput()) {
       for (String key : options.stores()) {
@@ -167,6 +179,24 @@ public final class KeelBench {
     }
     Files.writeString(out, report.markdown());
     log.println("written to " + out);
+  }
+
+  /** Repeats one workload for a profiler, printing each batch's figures. */
+  private void soak(String key, Options.Soak soak) throws InterruptedException {
+    log.printf("== %s: %d x %d for %d s%n", key, soak.runs(), soak.steps(), soak.seconds());
+    try (BenchDatabase db = open(key);
+        KeelRig rig = new KeelRig(db.openStore(), List.of(soak.steps()), EngineConfig.DEFAULT)) {
+      long end = System.nanoTime() + soak.seconds() * 1_000_000_000L;
+      while (System.nanoTime() < end) {
+        long cpu = processCpuNanos();
+        KeelRig.Batch b = rig.runBatch(soak.runs(), soak.steps(), BATCH_TIMEOUT);
+        log.printf(
+            "  %s ms/step, %s steps/s, %s ms JVM CPU/step%n",
+            Table.number(b.millisPerStep(), 3),
+            Table.number(b.stepsPerSecond(), 0),
+            Table.number((processCpuNanos() - cpu) / 1e6 / b.steps(), 3));
+      }
+    }
   }
 
   static BenchDatabase open(String key) {
@@ -252,7 +282,8 @@ public final class KeelBench {
             .toList();
     try (KeelRig rig = new KeelRig(db.openStore(), lengths, EngineConfig.DEFAULT)) {
       List<Work> work = new ArrayList<>();
-      for (int i = 0; i < sizes.warmups(); i++) {
+      long warmEnd = System.nanoTime() + sizes.warmupSeconds() * 1_000_000_000L;
+      for (int i = 0; i < sizes.warmups() || System.nanoTime() < warmEnd; i++) {
         rig.runBatch(1, sizes.singleSteps(), BATCH_TIMEOUT);
       }
       List<Double> single = new ArrayList<>();
@@ -311,14 +342,6 @@ public final class KeelBench {
       throws InterruptedException {
     OptionalLong txBefore = settledTransactions(db);
     ObservedRunStore.Counts before = rig.store().counts();
-    Optional<BenchDatabase.DriverProbe> probe = db.driverProbe();
-    Optional<DriverCalls> calls =
-        probe.flatMap(
-            p ->
-                DriverCalls.start(
-                    p.commit().isPresent()
-                        ? List.of(p.commit().get(), p.statement())
-                        : List.of(p.statement())));
     long cpuBefore = processCpuNanos();
     long stepsDone = 0;
     long repeated = 0;
@@ -330,17 +353,37 @@ public final class KeelBench {
     }
     long cpu = processCpuNanos() - cpuBefore;
     ObservedRunStore.Counts counts = rig.store().counts().minus(before);
-    Map<String, DriverCalls.Calls> seen = calls.map(DriverCalls::stop).orElse(Map.of());
-    Optional<DriverCalls.Calls> commits = probe.flatMap(p -> p.commit().map(seen::get));
-    Optional<DriverCalls.Calls> statements =
-        probe.flatMap(p -> Optional.ofNullable(seen.get(p.statement())));
     OptionalLong txAfter = settledTransactions(db);
     OptionalLong tx =
         txBefore.isPresent() && txAfter.isPresent()
             ? OptionalLong.of(txAfter.getAsLong() - txBefore.getAsLong())
             : OptionalLong.empty();
+    // Commits and statements are counted in one more batch of their own: JFR's method timing
+    // instruments the driver and slows it several times over, so the timed batches run without it.
+    Optional<BenchDatabase.DriverProbe> probe = db.driverProbe();
+    Optional<DriverCalls> calls =
+        probe.flatMap(
+            p ->
+                DriverCalls.start(
+                    p.commit().isPresent()
+                        ? List.of(p.commit().get(), p.statement())
+                        : List.of(p.statement())));
+    long probedSteps = calls.isPresent() ? rig.runBatch(runs, steps, BATCH_TIMEOUT).steps() : 0;
+    Map<String, DriverCalls.Calls> seen = calls.map(DriverCalls::stop).orElse(Map.of());
+    Optional<DriverCalls.Calls> commits = probe.flatMap(p -> p.commit().map(seen::get));
+    Optional<DriverCalls.Calls> statements =
+        probe.flatMap(p -> Optional.ofNullable(seen.get(p.statement())));
     return new Work(
-        label, stepsDone, (long) runs * reps, counts, commits, statements, tx, repeated, cpu);
+        label,
+        stepsDone,
+        (long) runs * reps,
+        counts,
+        commits,
+        statements,
+        probedSteps,
+        tx,
+        repeated,
+        cpu);
   }
 
   /** The database's commit count once the counts of a burst have been published. */

@@ -16,6 +16,7 @@ import java.util.List;
  * @param heapRuns how many runs to park
  * @param quick small counts, for trying the program out
  * @param out where the markdown results go
+ * @param soak a workload to repeat for profiling instead of the report ({@code --mode soak})
  */
 record Options(
     List<String> stores,
@@ -24,11 +25,18 @@ record Options(
     List<String> heapStores,
     int heapRuns,
     boolean quick,
-    Path out) {
+    Path out,
+    java.util.Optional<Soak> soak) {
+
+  /**
+   * {@code --mode soak}: one workload of {@code runs} runs of {@code steps} steps each, repeated
+   * for {@code seconds} on each store, printing each batch's figures; no report. For profilers.
+   */
+  record Soak(int runs, int steps, int seconds) {}
 
   static final String USAGE =
-      "usage: KeelBench [--store sqlite|postgres|memory|all[,...]] [--mode all|throughput|heap]"
-          + " [--heap-store sqlite|postgres|all[,...]] [--heap-runs N] [--quick] [--out FILE]";
+      "usage: KeelBench [--store sqlite|postgres|memory|all[,...]] [--mode all|throughput|heap|soak]"
+          + " [--workload RUNSxSTEPS] [--seconds N] [--heap-store sqlite|postgres|all[,...]] [--heap-runs N] [--quick] [--out FILE]";
 
   /** Parses {@code args}, failing with the usage line on anything unknown. */
   static Options parse(String[] args) {
@@ -37,6 +45,8 @@ record Options(
     String heapStore = null;
     Integer heapRuns = null;
     boolean quick = false;
+    String workload = "1x200";
+    int seconds = 60;
     Path out =
         Files.isDirectory(Path.of("keel-bench"))
             ? Path.of("keel-bench", "target", "bench-results.md")
@@ -49,6 +59,8 @@ record Options(
         case "--heap-store" -> heapStore = value(args, ++i, a);
         case "--heap-runs" -> heapRuns = Integer.parseInt(value(args, ++i, a));
         case "--quick" -> quick = true;
+        case "--workload" -> workload = value(args, ++i, a);
+        case "--seconds" -> seconds = Integer.parseInt(value(args, ++i, a));
         case "--out" -> out = Path.of(value(args, ++i, a));
         case "--help", "-h" -> throw new IllegalArgumentException(USAGE);
         default -> throw new IllegalArgumentException("unknown argument '" + a + "'\n" + USAGE);
@@ -58,16 +70,42 @@ record Options(
     // Parking 100,000 runs takes minutes per store, so by default only on the embedded store.
     List<String> heapStores =
         heapStore == null ? List.of("sqlite") : stores(heapStore, "--heap-store", false);
-    if (!List.of("all", "throughput", "heap").contains(mode)) {
+    if (!List.of("all", "throughput", "heap", "soak").contains(mode)) {
       throw new IllegalArgumentException(
-          "--mode must be all, throughput or heap, got '" + mode + "'\n" + USAGE);
+          "--mode must be all, throughput, heap or soak, got '" + mode + "'\n" + USAGE);
+    }
+    java.util.Optional<Soak> soak = java.util.Optional.empty();
+    if (mode.equals("soak")) {
+      String[] parts = workload.split("x", -1);
+      if (parts.length != 2
+          || !parts[0].matches("[1-9][0-9]*")
+          || !parts[1].matches("[1-9][0-9]*")
+          || seconds < 1) {
+        throw new IllegalArgumentException(
+            "--workload must be RUNSxSTEPS such as 1x200 and --seconds positive, got '"
+                + workload
+                + "' and "
+                + seconds
+                + "\n"
+                + USAGE);
+      }
+      soak =
+          java.util.Optional.of(
+              new Soak(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), seconds));
     }
     int runs = heapRuns != null ? heapRuns : quick ? 2_000 : 100_000;
     if (runs < 1) {
       throw new IllegalArgumentException("--heap-runs must be positive, got " + runs);
     }
     return new Options(
-        stores, !mode.equals("heap"), !mode.equals("throughput"), heapStores, runs, quick, out);
+        stores,
+        mode.equals("all") || mode.equals("throughput"),
+        mode.equals("all") || mode.equals("heap"),
+        heapStores,
+        runs,
+        quick,
+        out,
+        soak);
   }
 
   private static String value(String[] args, int i, String flag) {

@@ -9,8 +9,9 @@ import java.util.function.Function;
 final class Report {
   private static final String WORK_LEGEND =
       "appends: fenced writes the engine asked of the store; commits: COMMITs Keel's store sent"
-          + " (counted with JFR; one group commit carries many appends); ms/commit: mean time in"
-          + " commit(), the fsync included; statements: PostgreSQL round trips (Sync messages) or"
+          + " (counted with JFR's method timing in one extra batch after the timed ones, since the"
+          + " instrumentation slows the driver; one group commit carries many appends); ms/commit:"
+          + " mean time in commit() in that batch, the fsync included; statements: PostgreSQL round trips (Sync messages) or"
           + " SQLite statements compiled; DB transactions: pg_stat_database.xact_commit of the"
           + " benchmark's database, reads included; JVM CPU: CPU time of this process (engine,"
           + " driver and, for SQLite, the database itself) per step of the timed repetitions; tool calls repeated: calls made"
@@ -56,7 +57,9 @@ final class Report {
             + sizes.singleReps()
             + " single runs after "
             + sizes.warmups()
-            + " warm-ups, of "
+            + " or more warm-ups (for at least "
+            + sizes.warmupSeconds()
+            + " s for Keel), of "
             + sizes.concReps()
             + " batches of "
             + conc
@@ -174,6 +177,8 @@ final class Report {
         k -> {
           for (KeelBench.Work w : k.work()) {
             Function<Long, String> perStep = n -> Table.number(n / (double) w.steps(), 2);
+            Function<Long, String> perProbedStep =
+                n -> Table.number(n / (double) w.probedSteps(), 2);
             Function<Long, String> perRun = n -> Table.number(n / (double) w.runs(), 2);
             work.add(
                 List.of(
@@ -184,9 +189,9 @@ final class Report {
                     perStep.apply(w.counts().events()),
                     perRun.apply(w.counts().claims()),
                     perRun.apply(w.counts().loads()),
-                    w.commits().map(c -> perStep.apply(c.calls())).orElse(Table.NONE),
+                    w.commits().map(c -> perProbedStep.apply(c.calls())).orElse(Table.NONE),
                     w.commits().map(c -> Table.number(c.averageMillis(), 2)).orElse(Table.NONE),
-                    w.statements().map(c -> perStep.apply(c.calls())).orElse(Table.NONE),
+                    w.statements().map(c -> perProbedStep.apply(c.calls())).orElse(Table.NONE),
                     w.cpuNanos() < 0 ? Table.NONE : Table.number(w.cpuNanos() / 1e6 / w.steps(), 3),
                     String.format("%,d", w.repeatedCalls()),
                     w.transactions().isPresent()

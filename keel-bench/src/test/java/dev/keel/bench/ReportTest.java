@@ -20,6 +20,7 @@ class ReportTest {
             counts,
             Optional.of(new DriverCalls.Calls(150, 4.2)),
             Optional.of(new DriverCalls.Calls(9000, 0.1)),
+            1000,
             OptionalLong.of(700),
             3,
             1_500_000_000L);
