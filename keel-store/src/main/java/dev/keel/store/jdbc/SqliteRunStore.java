@@ -39,6 +39,12 @@ public final class SqliteRunStore extends JdbcRunStore {
    */
   static final int WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+  /** The writer's page cache, in KiB. */
+  static final int WRITER_CACHE_KIB = 32 * 1024;
+
+  /** Each reader's page cache, in KiB. */
+  static final int READER_CACHE_KIB = 8 * 1024;
+
   private final SqliteConfig config;
   private final Connection writer;
   private final ReentrantLock writerLock = new ReentrantLock();
@@ -152,6 +158,10 @@ public final class SqliteRunStore extends JdbcRunStore {
     c.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
     // No "SELECT last_insert_rowid()" after every INSERT: the store never reads generated keys.
     c.setGetGeneratedKeys(false);
+    // SQLite's default page cache is 2 MB per connection; the event log's B-tree is keyed by run
+    // and so written all over, and once it outgrows the cache every append reads pages back from
+    // the OS. A negative size is in KiB.
+    c.setCacheSize(readOnly ? -READER_CACHE_KIB : -WRITER_CACHE_KIB);
     if (readOnly) {
       c.setReadOnly(true);
     }

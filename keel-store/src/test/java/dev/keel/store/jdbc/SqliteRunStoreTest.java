@@ -4,7 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keel.run.CrashPoint;
+import dev.keel.run.EventEnvelope;
 import dev.keel.run.FaultInjector;
+import dev.keel.run.Hashes;
+import dev.keel.run.RunEvent;
+import dev.keel.run.RunState;
+import dev.keel.store.Append;
+import dev.keel.store.Checkpoint;
+import dev.keel.store.Disposition;
+import dev.keel.store.Lease;
 import dev.keel.store.NewRun;
 import dev.keel.store.RunStore;
 import dev.keel.testkit.store.RunStoreContract;
@@ -16,7 +24,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -156,5 +166,84 @@ class SqliteRunStoreTest extends RunStoreContract {
         .hasMessageContaining("up to " + StoreMigrations.LATEST)
         .hasMessageContaining("newer Keel");
     assertThat(Files.exists(dir.resolve("newer.db"))).isTrue();
+  }
+
+  @Test
+  void schema37KeepsEveryEventAndCheckpointOfAStoreWrittenWithTheOldLayout() throws Exception {
+    // Runs written by this build, copied into a file migrated only up to schema 36, where
+    // run_events and run_checkpoints were WITHOUT ROWID tables; opening it migrates to 37.
+    String source = url("source.db");
+    NewRun n = newRun(newId(), TENANT, Optional.empty());
+    List<EventEnvelope> written;
+    List<Checkpoint> checkpoints;
+    try (RunStore s = new SqliteRunStore(SqliteConfig.of(source), FaultInjector.NONE)) {
+      s.create(n);
+      Lease lease = s.claim("w1", LONG, 10).getFirst();
+      RunState state = RunState.initial(n.created().envelope());
+      Append started =
+          appendOf(lease, state, Disposition.KEEP, Optional.empty(), new RunEvent.RunStarted());
+      lease = s.append(started);
+      state = started.stateAfter();
+      Checkpoint first = checkpointOf(state, Hashes.GENESIS);
+      Append step =
+          appendOf(
+              lease,
+              state,
+              Disposition.KEEP,
+              Optional.of(first),
+              new RunEvent.ModelRequested(1, "m", 100));
+      s.append(step);
+      written = s.events(n.runId(), 0, 100);
+      checkpoints = s.checkpoints(n.runId());
+    }
+    assertThat(written).hasSize(3);
+    assertThat(checkpoints).hasSize(1);
+
+    String old = url("old-layout.db");
+    Flyway.configure(getClass().getClassLoader())
+        .dataSource(old, "", "")
+        .locations(Dialect.SQLITE.migrations())
+        .target("36")
+        .load()
+        .migrate();
+    try (Connection c = DriverManager.getConnection(old);
+        Statement st = c.createStatement()) {
+      st.execute("ATTACH DATABASE '" + dir.resolve("source.db") + "' AS source");
+      for (String table : List.of("runs", "run_events", "run_checkpoints")) {
+        st.execute("INSERT INTO main." + table + " SELECT * FROM source." + table);
+      }
+      assertThatThrownBy(() -> st.executeQuery("SELECT rowid FROM run_events").close())
+          .hasMessageContaining("rowid");
+    }
+
+    try (RunStore s = new SqliteRunStore(SqliteConfig.of(old), FaultInjector.NONE)) {
+      assertThat(s.events(n.runId(), 0, 100)).isEqualTo(written);
+      assertThat(s.checkpoints(n.runId())).isEqualTo(checkpoints);
+      assertThat(s.load(n.runId()).checkpoint()).contains(checkpoints.getFirst());
+    }
+    try (Connection c = DriverManager.getConnection(old);
+        Statement st = c.createStatement()) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT count(rowid), max(seq) FROM run_events WHERE run_id = '"
+                  + n.runId().value()
+                  + "'")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(3);
+        assertThat(rs.getInt(2)).isEqualTo(3);
+      }
+      try (ResultSet rs = st.executeQuery("SELECT count(rowid) FROM run_checkpoints")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(1);
+      }
+      // The primary key still refuses a second event at a taken sequence number.
+      assertThatThrownBy(
+              () ->
+                  st.execute(
+                      "INSERT INTO run_events (run_id, seq, type, data, at, epoch, hash)"
+                          + " SELECT run_id, seq, type, data, at, epoch, hash FROM run_events"
+                          + " WHERE seq = 2"))
+          .hasMessageContaining("UNIQUE");
+    }
   }
 }
