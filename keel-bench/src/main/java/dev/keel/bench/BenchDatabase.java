@@ -35,6 +35,15 @@ sealed interface BenchDatabase extends AutoCloseable
   RunStore openStore();
 
   /**
+   * Whether the store keeps every run in the heap for good (the in-memory fake): its warm-ups then
+   * run on a store of their own that is dropped before the timed batches, or the warm-up's runs
+   * would fill the heap and the timed batches would measure the collector.
+   */
+  default boolean keepsRunsInHeap() {
+    return false;
+  }
+
+  /**
    * The JDBC driver methods ({@code class::method}) that count Keel's explicit commits and the
    * statements it sends, for {@link DriverCalls}; empty where there is no driver.
    *

@@ -280,11 +280,15 @@ public final class KeelBench {
         List.of(sizes.singleSteps(), sizes.concSteps(), sizes.manySteps()).stream()
             .distinct()
             .toList();
+    if (db.keepsRunsInHeap()) {
+      try (KeelRig warm = new KeelRig(db.openStore(), lengths, EngineConfig.DEFAULT)) {
+        warmUp(warm);
+      }
+    }
     try (KeelRig rig = new KeelRig(db.openStore(), lengths, EngineConfig.DEFAULT)) {
       List<Work> work = new ArrayList<>();
-      long warmEnd = System.nanoTime() + sizes.warmupSeconds() * 1_000_000_000L;
-      for (int i = 0; i < sizes.warmups() || System.nanoTime() < warmEnd; i++) {
-        rig.runBatch(1, sizes.singleSteps(), BATCH_TIMEOUT);
+      if (!db.keepsRunsInHeap()) {
+        warmUp(rig);
       }
       List<Double> single = new ArrayList<>();
       work.add(
@@ -328,6 +332,14 @@ public final class KeelBench {
           "  Keel: %s steps/s (%d x %d)%n",
           Table.number(Stats.median(many), 0), sizes.manyRuns(), sizes.manySteps());
       return new KeelFigures(single, conc, many, work);
+    }
+  }
+
+  /** Single runs, untimed, at least {@code warmups} of them and for at least warmupSeconds. */
+  private void warmUp(KeelRig rig) throws InterruptedException {
+    long warmEnd = System.nanoTime() + sizes.warmupSeconds() * 1_000_000_000L;
+    for (int i = 0; i < sizes.warmups() || System.nanoTime() < warmEnd; i++) {
+      rig.runBatch(1, sizes.singleSteps(), BATCH_TIMEOUT);
     }
   }
 

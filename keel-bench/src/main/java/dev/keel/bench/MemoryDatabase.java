@@ -40,6 +40,11 @@ final class MemoryDatabase implements BenchDatabase {
   }
 
   @Override
+  public boolean keepsRunsInHeap() {
+    return true;
+  }
+
+  @Override
   public RunStore openStore() {
     return new InMemoryRunStore(InstantSource.system());
   }
