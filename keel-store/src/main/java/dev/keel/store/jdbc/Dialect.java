@@ -30,6 +30,18 @@ enum Dialect {
     return jsonParam;
   }
 
+  /**
+   * The fence's test that the run row found by its id is leased to the writer ({@code column}
+   * equals a parameter, never NULL). On PostgreSQL it is written so that no index can serve it:
+   * with {@code =}, a plan made while the statistics said no run was leased (a generic plan is
+   * cached for the life of the connection) found the row through the {@code lease_owner} index and
+   * filtered every run the worker leased, 0.7 ms per append with 1,000 runs on one worker, instead
+   * of going through the primary key (decision 0060).
+   */
+  String leasedTo(String column) {
+    return this == POSTGRES ? column + " IS NOT DISTINCT FROM ?" : column + " = ?";
+  }
+
   /** The Flyway location of this database's migrations. */
   String migrations() {
     return "classpath:db/migration/" + migrationFolder;

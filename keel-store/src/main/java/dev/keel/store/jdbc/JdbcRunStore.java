@@ -178,7 +178,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
                 + " WHEN signal_seq > ? THEN n.now_ms ELSE CAST(? AS BIGINT) END) ELSE ready_at END"
                 + " FROM "
                 + nowRow
-                + " WHERE runs.id = ? AND runs.lease_owner = ? AND runs.lease_epoch = ?"
+                + " WHERE runs.id = ? AND "
+                + dialect.leasedTo("runs.lease_owner")
+                + " AND runs.lease_epoch = ?"
                 + " AND runs.lease_expires_at > n.now_ms AND runs.last_seq = ?"
                 + " RETURNING signal_seq, lease_expires_at, ready_at, updated_at");
     // The common append on SQLite: the lease is kept and the status stays. SQLite rewrites the
@@ -198,7 +200,9 @@ abstract sealed class JdbcRunStore implements RunStore permits SqliteRunStore, P
                 + dialect.jsonParam()
                 + ", updated_at = n.now_ms, lease_expires_at = n.now_ms + ? FROM "
                 + nowRow
-                + " WHERE runs.id = ? AND runs.lease_owner = ? AND runs.lease_epoch = ?"
+                + " WHERE runs.id = ? AND "
+                + dialect.leasedTo("runs.lease_owner")
+                + " AND runs.lease_epoch = ?"
                 + " AND runs.lease_expires_at > n.now_ms AND runs.last_seq = ? AND runs.status = ?"
                 + " RETURNING signal_seq, lease_expires_at, ready_at, updated_at");
     this.signalSql =

@@ -11,6 +11,7 @@ import dev.keel.store.SignalPayload;
 import dev.keel.testkit.store.RunStoreContract;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -76,6 +77,40 @@ class PostgresRunStoreIT extends RunStoreContract {
     }
     SCHEMAS.clear();
     shared = null;
+  }
+
+  @Test
+  void theFenceFindsTheRunByItsIdHoweverManyRunsTheWorkerLeases() throws Exception {
+    // The plan PostgreSQL caches for the life of a connection (a generic plan) must reach the run
+    // through the primary key, not through the lease_owner index: that one leads to every run the
+    // worker leases, and the fence then filters them all on each append (decision 0060).
+    String url = freshSchema();
+    try (RunStore s = new PostgresRunStore(PostgresConfig.of(url), FaultInjector.NONE)) {
+      for (int i = 0; i < 300; i++) {
+        s.create(newRun(newId(), TENANT, Optional.empty()));
+      }
+      // statistics gathered while no run was leased, as autovacuum may well do
+      try (Connection c = DriverManager.getConnection(url);
+          Statement st = c.createStatement()) {
+        st.execute("ANALYZE runs");
+      }
+      assertThat(s.claim("w1", LONG, 300)).hasSize(300);
+    }
+    try (Connection c = DriverManager.getConnection(url);
+        Statement st = c.createStatement()) {
+      st.execute("SET plan_cache_mode = force_generic_plan");
+      st.execute(
+          "PREPARE fence(text, text, bigint) AS SELECT 1 FROM runs WHERE runs.id = $1 AND "
+              + Dialect.POSTGRES.leasedTo("runs.lease_owner").replace("?", "$2")
+              + " AND runs.lease_epoch = $3");
+      StringBuilder plan = new StringBuilder();
+      try (ResultSet rs = st.executeQuery("EXPLAIN EXECUTE fence('run_x', 'w1', 1)")) {
+        while (rs.next()) {
+          plan.append(rs.getString(1)).append('\n');
+        }
+      }
+      assertThat(plan.toString()).contains("runs_pkey").doesNotContain("runs_lease_owner");
+    }
   }
 
   @Test
