@@ -213,14 +213,7 @@ public final class ContextAssembler {
    * separated.
    */
   static String historyHash(List<Message> messages, MessageMemo memo) {
-    StringBuilder b = new StringBuilder().append('[');
-    for (int i = 0; i < messages.size(); i++) {
-      if (i > 0) {
-        b.append(',');
-      }
-      b.append(memo.json(messages.get(i), m -> StateCodec.message(m).toString()));
-    }
-    return Hashes.sha256(b.append(']').toString());
+    return memo.arrayHash(messages, m -> StateCodec.message(m).toString());
   }
 
   /** The note that tells the model older history was left out. */

@@ -34,6 +34,19 @@ final class AgentLoop {
   private AgentLoop() {}
 
   static Next decide(RunState s, AgentSpec agent, Pricing pricing, Instant now) {
+    return decide(s, agent, pricing, now, AgentLoop::messageBytes);
+  }
+
+  /**
+   * What to do next; {@code messageBytes} measures a message as {@link #messageBytes} does, and may
+   * remember the answer (a recorded message never changes).
+   */
+  static Next decide(
+      RunState s,
+      AgentSpec agent,
+      Pricing pricing,
+      Instant now,
+      java.util.function.ToLongFunction<Message> messageBytes) {
     if (s.status().terminal()) {
       return new Next.Done();
     }
@@ -118,7 +131,8 @@ final class AgentLoop {
           "max_model_calls",
           "the run reached its limit of " + budget.maxModelCalls() + " model calls");
     }
-    long reserve = pricing.maxCostMicros(inputTokenBound(s, agent), agent.maxOutputTokens());
+    long reserve =
+        pricing.maxCostMicros(inputTokenBound(s, agent, messageBytes), agent.maxOutputTokens());
     if (s.usage().costMicros() + reserve > budget.maxCostMicros()) {
       return new Next.TimeOut(
           "max_cost_usd",
@@ -173,12 +187,17 @@ final class AgentLoop {
    * tokens than bytes, so the reservation is pessimistic, as G6 asks.
    */
   static long inputTokenBound(RunState s, AgentSpec agent) {
+    return inputTokenBound(s, agent, AgentLoop::messageBytes);
+  }
+
+  static long inputTokenBound(
+      RunState s, AgentSpec agent, java.util.function.ToLongFunction<Message> messageBytes) {
     long bytes = utf8(agent.instructions()) + 16;
     for (Message m : s.messages()) {
-      bytes += 16 + messageBytes(m);
+      bytes += 16 + messageBytes.applyAsLong(m);
     }
     for (Message m : s.inbox()) {
-      bytes += 16 + messageBytes(m);
+      bytes += 16 + messageBytes.applyAsLong(m);
     }
     for (ToolCallState c : s.calls()) {
       bytes += 16 + utf8(c.result().map(Object::toString).orElse(""));
@@ -194,7 +213,8 @@ final class AgentLoop {
     return bytes + 256L * agent.tools().size() + 1024L * agent.capabilities().size();
   }
 
-  private static long messageBytes(Message m) {
+  /** The UTF-8 bytes of a message's text, tool calls or result and tool name. */
+  static long messageBytes(Message m) {
     return switch (m) {
       case Message.System x -> utf8(x.text());
       case Message.User x -> utf8(x.text());

@@ -233,7 +233,13 @@ public final class RunExecution {
     }
     AgentSpec agent = e.agentOf(state);
     Instant now = e.clock().instant();
-    Next next = AgentLoop.decide(state, agent, e.pricing().apply(agent.model()), now);
+    Next next =
+        AgentLoop.decide(
+            state,
+            agent,
+            e.pricing().apply(agent.model()),
+            now,
+            m -> messageMemo.size(m, AgentLoop::messageBytes));
     switch (next) {
       case Next.Done d -> {
         if (!(leaseLost && pending.isEmpty())) {

@@ -50,6 +50,32 @@ class MessageMemoTest {
   }
 
   @Test
+  void aListThatLeavesAKeptPrefixIsHashedFromWhereItLeaves() {
+    MessageMemo memo = new MessageMemo();
+    List<Message> history = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      history.add(new Message.User("m" + i));
+    }
+    assertThat(ContextAssembler.historyHash(history, memo))
+        .isEqualTo(Hashes.of(StateCodec.messages(history)));
+    // the same first five, then other messages (an equal but distinct object at 5)
+    List<Message> other = new ArrayList<>(history.subList(0, 5));
+    other.add(new Message.User("m5"));
+    other.add(new Message.User("another"));
+    assertThat(ContextAssembler.historyHash(other, memo))
+        .isEqualTo(Hashes.of(StateCodec.messages(other)));
+    // shorter than every kept list, and empty
+    assertThat(ContextAssembler.historyHash(history.subList(0, 3), memo))
+        .isEqualTo(Hashes.of(StateCodec.messages(history.subList(0, 3))));
+    assertThat(ContextAssembler.historyHash(List.of(), memo))
+        .isEqualTo(Hashes.of(StateCodec.messages(List.of())));
+    // and the first list again, then grown by one
+    history.add(new Message.System("later"));
+    assertThat(ContextAssembler.historyHash(history, memo))
+        .isEqualTo(Hashes.of(StateCodec.messages(history)));
+  }
+
+  @Test
   void equalMessagesAreNotConfusedWhenTheirTextsDiffer() {
     // equal by value (BigDecimal scale aside) must not share a memo entry: keyed by identity
     MessageMemo memo = new MessageMemo();
