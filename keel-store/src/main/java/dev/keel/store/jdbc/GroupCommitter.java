@@ -118,25 +118,16 @@ final class GroupCommitter implements AutoCloseable {
      * driver parses the SQL again whenever a statement for it is already open on the connection.
      */
     PreparedStatement prepare(String sql) throws SQLException {
-      if (cache == null) {
-        if (batch == null) {
-          PreparedStatement ps = connection.prepareStatement(sql);
-          opened.add(ps);
-          return ps;
-        }
-        PreparedStatement ps = batch.get(sql);
-        if (ps == null) {
-          ps = connection.prepareStatement(sql);
-          batch.put(sql, ps);
-        } else {
-          ps.clearParameters();
-        }
+      Map<String, PreparedStatement> kept = cache != null ? cache : batch;
+      if (kept == null) {
+        PreparedStatement ps = connection.prepareStatement(sql);
+        opened.add(ps);
         return ps;
       }
-      PreparedStatement ps = cache.get(sql);
+      PreparedStatement ps = kept.get(sql);
       if (ps == null) {
         ps = connection.prepareStatement(sql);
-        cache.put(sql, ps);
+        kept.put(sql, ps);
       } else {
         ps.clearParameters();
       }
