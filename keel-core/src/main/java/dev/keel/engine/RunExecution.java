@@ -257,7 +257,8 @@ public final class RunExecution {
                   JsonValue.object(
                       "tools", JsonValue.from(new java.util.TreeMap<>(bound().versions())))));
         }
-        flush(Disposition.KEEP, false);
+        // Not committed on its own: the start goes into the next commit, which every path
+        // makes before it acts (the model request's reservation, a wait, an ending).
       }
       case Next.RecordOutput o -> {
         return recordOutput(agent, o);
