@@ -2,11 +2,10 @@ package dev.keel.agent;
 
 import dev.keel.model.Message;
 import dev.keel.model.Tokenizer;
+import dev.keel.run.Hashes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +75,7 @@ public final class MessageMemo {
     MessageDigest d;
     int start;
     if (from == null) {
-      d = newDigest();
+      d = Hashes.sha256Digest();
       d.update((byte) '[');
       start = 0;
     } else {
@@ -95,7 +94,7 @@ public final class MessageMemo {
       prefixes.removeLast();
     }
     d.update((byte) ']');
-    return HexFormat.of().formatHex(d.digest());
+    return Hashes.hex(d.digest());
   }
 
   private static boolean startsWith(List<Message> messages, Message[] prefix) {
@@ -108,14 +107,6 @@ public final class MessageMemo {
       }
     }
     return true;
-  }
-
-  private static MessageDigest newDigest() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
   }
 
   private static MessageDigest copy(MessageDigest d) {

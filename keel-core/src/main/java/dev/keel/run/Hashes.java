@@ -25,12 +25,18 @@ public final class Hashes {
     }
   }
 
-  private static MessageDigest sha256Digest() {
+  /** A fresh SHA-256 digest, for text hashed in pieces. */
+  public static MessageDigest sha256Digest() {
     try {
       return (MessageDigest) SHA_256.clone();
     } catch (CloneNotSupportedException e) {
       return prototype();
     }
+  }
+
+  /** {@code bytes} in lower-case hex, as every hash here is written. */
+  public static String hex(byte[] bytes) {
+    return HEX.formatHex(bytes);
   }
 
   /** SHA-256 of the UTF-8 text, in lower-case hex. */
