@@ -57,10 +57,10 @@ record Options(
         case "--store" -> store = value(args, ++i, a);
         case "--mode" -> mode = value(args, ++i, a);
         case "--heap-store" -> heapStore = value(args, ++i, a);
-        case "--heap-runs" -> heapRuns = Integer.parseInt(value(args, ++i, a));
+        case "--heap-runs" -> heapRuns = whole(value(args, ++i, a), a);
         case "--quick" -> quick = true;
         case "--workload" -> workload = value(args, ++i, a);
-        case "--seconds" -> seconds = Integer.parseInt(value(args, ++i, a));
+        case "--seconds" -> seconds = whole(value(args, ++i, a), a);
         case "--out" -> out = Path.of(value(args, ++i, a));
         case "--help", "-h" -> throw new IllegalArgumentException(USAGE);
         default -> throw new IllegalArgumentException("unknown argument '" + a + "'\n" + USAGE);
@@ -78,8 +78,8 @@ record Options(
     if (mode.equals("soak")) {
       String[] parts = workload.split("x", -1);
       if (parts.length != 2
-          || !parts[0].matches("[1-9][0-9]*")
-          || !parts[1].matches("[1-9][0-9]*")
+          || !parts[0].matches("[1-9][0-9]{0,8}")
+          || !parts[1].matches("[1-9][0-9]{0,8}")
           || seconds < 1) {
         throw new IllegalArgumentException(
             "--workload must be RUNSxSTEPS such as 1x200 and --seconds positive, got '"
@@ -106,6 +106,15 @@ record Options(
         quick,
         out,
         soak);
+  }
+
+  private static int whole(String text, String flag) {
+    try {
+      return Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          flag + " must be a whole number, got '" + text + "'\n" + USAGE, e);
+    }
   }
 
   private static String value(String[] args, int i, String flag) {
